@@ -14,6 +14,7 @@ public sealed class SecretStoreRegistry
     {
         var r = new SecretStoreRegistry();
         // Backends register here (one line each).
+        r.Register(SecretStoreUri.File, (uri, ctx) => new FileSecretStore(uri, ctx));
         return r;
     }
 
