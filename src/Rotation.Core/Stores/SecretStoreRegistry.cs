@@ -15,6 +15,7 @@ public sealed class SecretStoreRegistry
         var r = new SecretStoreRegistry();
         // Backends register here (one line each).
         r.Register(SecretStoreUri.File, (uri, ctx) => new FileSecretStore(uri, ctx));
+        r.Register(SecretStoreUri.AwsSecretsManager, (uri, ctx) => new AwsSecretsManagerStore(uri, ctx));
         return r;
     }
 
