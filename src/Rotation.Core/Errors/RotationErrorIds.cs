@@ -43,6 +43,8 @@ public static class RotationErrorIds
     public const string JournalWriteFailed = nameof(JournalWriteFailed);
     public const string AuditWriteFailed = nameof(AuditWriteFailed);
     public const string AuditLogMalformed = nameof(AuditLogMalformed);
+    public const string AuditExportFileExists = nameof(AuditExportFileExists);
+    public const string RunbookNotFound = nameof(RunbookNotFound);
 
     // PostgreSQL
     public const string DbUserNotFound = nameof(DbUserNotFound);
