@@ -111,6 +111,12 @@ Describe 'New-RotationSecret' {
             }
         }
 
+        It 'writes base64 when only -ByteLength is given' {
+            $secret = New-RotationSecret -ByteLength 16
+            $secret.Format | Should -Be 'Base64'
+            [Convert]::FromBase64String(($secret.Value | ConvertFrom-RotationTestSecureString)).Length | Should -Be 16
+        }
+
         It 'reports exact entropy: bytes x 8, or length x log2(alphabet)' {
             (New-RotationSecret -ByteLength 24 -Format Base64Url).EntropyBits | Should -Be 192
             (New-RotationSecret -Length 10 -Format Alphanumeric).EntropyBits | Should -BeGreaterThan (10 * [math]::Log(62, 2) - 1e-9)

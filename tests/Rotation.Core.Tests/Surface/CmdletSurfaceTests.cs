@@ -71,6 +71,9 @@ public sealed partial class CmdletSurfaceTests
         // The reason for CustomAttributeData: the stub's attribute bodies are empty.
         var keyPair = CmdletSurface.Of(typeof(Rotation.Commands.NewRotationKeyPairCommand))!;
         Assert.Equal(("New", "RotationKeyPair", true), (keyPair.Verb, keyPair.Noun, keyPair.SupportsShouldProcess));
+        // The IL scan finds ShouldProcess inside the ForItem lambda, and finds none where there is none.
+        Assert.True(keyPair.CallsShouldProcess());
+        Assert.False(CmdletSurface.Of(typeof(Rotation.Commands.NewRotationSecretCommand))!.CallsShouldProcess());
         Assert.Contains("Get", CmdletSurface.ApprovedVerbs());
         Assert.DoesNotContain("Generate", CmdletSurface.ApprovedVerbs());
     }
