@@ -32,6 +32,7 @@ public static class RotationErrorIds
     public const string SecretPolicyUnsatisfiable = nameof(SecretPolicyUnsatisfiable);
     public const string KeyFileExists = nameof(KeyFileExists);
     public const string KeySizeMismatch = nameof(KeySizeMismatch);
+    public const string KeyFileNotWritable = nameof(KeyFileNotWritable);
 
     // Runs, journal, audit
     public const string RunNotFound = nameof(RunNotFound);
