@@ -245,3 +245,20 @@ public sealed class AuditReasonFormatTests
         Assert.Contains($"\"reason\":\"{expected.ToString().ToLowerInvariant()}\"", JsonSerializer.Serialize(record), StringComparison.Ordinal);
     }
 }
+
+public sealed class AuditWriterTests
+{
+    [Fact]
+    public void A_single_operation_is_stamped_with_the_services_clock_and_actor()
+    {
+        using var dir = TestEnvironment.NewTempDirectory();
+        var services = Runs.RunTestKit.Services(dir.Path);
+
+        services.WriteAudit("secret.set", "file:///s.json#db", credentialType: "db-password", fingerprint: "sha256:ab12", reason: AuditReason.Emergency);
+
+        var record = Assert.Single(AuditLogReader.Read(dir.File("audit.jsonl")));
+        Assert.Equal(("secret.set", "file:///s.json#db", "tester", AuditReason.Emergency, true, "sha256:ab12"),
+            (record.Event, record.Target, record.PerformedBy, record.Reason, record.Success, record.Fingerprint));
+        Assert.True(DateTimeOffset.UtcNow - record.Timestamp < TimeSpan.FromMinutes(1));
+    }
+}
