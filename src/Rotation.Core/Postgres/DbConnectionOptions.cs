@@ -174,11 +174,6 @@ public sealed class DbConnectionOptions
         b.Username = login.UserName;
         b.Password = SecureStrings.ToPlainText(login.Password);
         b.Pooling = pooling;
-        if (!pooling)
-        {
-            b.Remove("Max Pool Size");
-            b.Remove("Min Pool Size");
-        }
         return b.ConnectionString;
     }
 }

@@ -147,7 +147,9 @@ public sealed class DbPrivilegeSnapshot
             "select case when s.dbid = (select oid from pg_database where datname = current_database()) or s.dbid = 0 " +
             "then pg_describe_object(s.classid, s.objid, 0) else 'an object in database ' || coalesce(d.datname, s.dbid::text) end " +
             "from pg_shdepend s left join pg_database d on d.oid = s.dbid " +
-            "where s.refclassid = 'pg_authid'::regclass and s.refobjid = $1 and s.deptype = 'o' order by 1",
+            "where s.refclassid = 'pg_authid'::regclass and s.refobjid = $1 and s.deptype = 'o' " +
+            // Default-privilege entries are rights (DROP OWNED removes them), not objects someone must take over.
+            "and s.classid <> 'pg_default_acl'::regclass order by 1",
             r => owned.Add(r.GetString(0)), cancellationToken).ConfigureAwait(false);
 
         return new DbPrivilegeSnapshot(role, items.DistinctBy(i => i.Line).ToList(), owned);
