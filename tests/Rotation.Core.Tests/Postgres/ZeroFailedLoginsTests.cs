@@ -35,19 +35,19 @@ public sealed class ZeroFailedLoginsTests(Xunit.Abstractions.ITestOutputHelper o
 
         await using var load = new DbLoginLoad(appTarget,
             async ct => DbCredentialShape.Read((await store.GetAsync(SecretStage.Current, ct)).Value, h.SecretUri), Clients);
-        await load.WaitForAttemptsAsync(300, TimeSpan.FromSeconds(5));
+        await load.WaitForAttemptsAsync(200, TimeSpan.FromSeconds(4));
 
         var retired = new List<DbRetiredUser>();
         for (var round = 0; round < 2; round++)
         {
             // Rotate: staged, applied, verified, promoted. Promotion is the publish/switch: the clients read Current.
             var r = await h.RotateAsync(f.Request(h, strategy));
-            await load.WaitForAttemptsAsync(load.Attempts + 200, TimeSpan.FromSeconds(5));
+            await load.WaitForAttemptsAsync(load.Attempts + 150, TimeSpan.FromSeconds(3));
             // Retire after draining: a short grace period, and no -Force, so sessions still open are waited for.
             retired.Add(await RetireWhenDrainedAsync(f, h, r));
-            await load.WaitForAttemptsAsync(load.Attempts + 200, TimeSpan.FromSeconds(5));
+            await load.WaitForAttemptsAsync(load.Attempts + 150, TimeSpan.FromSeconds(3));
         }
-        await load.WaitForAttemptsAsync(2000, TimeSpan.FromSeconds(8));
+        await load.WaitForAttemptsAsync(1100, TimeSpan.FromSeconds(8));
         await load.StopAsync();
 
         output.WriteLine($"{strategy}: {load.Attempts} logins by {Clients} clients in {load.Elapsed.Elapsed.TotalSeconds:F1} s, {load.Failures} failed");
