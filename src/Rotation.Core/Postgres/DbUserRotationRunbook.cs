@@ -23,7 +23,7 @@ namespace Rotation.Core.Postgres;
 public sealed partial class DbUserRotationRunbook : IRunbook
 {
     public const string RunKind = "DbUserRotation";
-    public const string AdminCredentialInput = "AdminCredential";
+    public const string AdminCredentialInput = RunInputs.AdminCredential;
 
     internal const string UserParameter = "User";
     internal const string NewUserParameter = "NewUser";
@@ -34,7 +34,7 @@ public sealed partial class DbUserRotationRunbook : IRunbook
     internal const string TargetUserRef = "NewUser";
     internal const string OwnedObjectsRef = "OwnedObjects";
     internal const string PendingVersionRef = "PendingVersionId";
-    internal const string FingerprintRef = "Fingerprint";
+    internal const string FingerprintRef = RunRefs.Fingerprint;
     internal const string CreatedUserRef = "CreatedUser";
     internal const string RetiredUserRef = "RetiredUser";
 

@@ -48,7 +48,7 @@ public static class DbUserRotator
         p[DbUserRotationRunbook.UserParameter] = request.User;
         p[DbUserRotationRunbook.StrategyParameter] = request.Strategy.ToString();
         p[DbUserRotationRunbook.SecretUriParameter] = request.SecretUri ?? DefaultSecretUri(request, env);
-        p["CredentialType"] = "postgresql-password";
+        p[Runs.RunParameters.CredentialType] = "postgresql-password";
         if (request.NewUser is not null)
         {
             p[DbUserRotationRunbook.NewUserParameter] = request.NewUser;
@@ -64,6 +64,44 @@ public static class DbUserRotator
             inputs[DbUserRotationRunbook.AdminCredentialInput] = connection.AdminCredential;
         }
         return inputs;
+    }
+
+    /// <summary>
+    /// Invoke-DbUserRotation: starts the journaled run. A failure before the new credential was promoted is
+    /// compensated at once (a created login dropped, the Pending version cancelled), so a failed call leaves nothing
+    /// changed; after promotion the run is left for Resume-Rotation, because the new login may already be in use.
+    /// </summary>
+    public static async Task<DbUserRotation> InvokeAsync(DbRotationRequest request, RotationServices services, CancellationToken ct)
+    {
+        var parameters = RunParameters(request, services.StoreContext.GetEnvironmentVariable);
+        var inputs = RunInputs(request.Connection);
+        var engine = new RunEngine(services);
+        var target = $"{request.User}@{request.Connection.TargetName}";
+        RotationRun run;
+        try
+        {
+            run = await engine.StartAsync(new DbUserRotationRunbook(), target, parameters, inputs, request.Reason, ct).ConfigureAwait(false);
+        }
+        catch (RotationException ex) when (ex.Data["RunId"] is string runId)
+        {
+            var failed = services.Journal.Load(runId);
+            if (failed.Step(DbUserRotationRunbook.PromoteStep)?.Status == StepStatus.Done)
+            {
+                throw;
+            }
+            try
+            {
+                await engine.UndoAsync(runId, inputs, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (RotationException undo)
+            {
+                services.Log.Warning($"Rolling back run {runId} after its failure failed too: {undo.Message} Finish it with 'Undo-Rotation -RunId {runId}'.");
+                throw;
+            }
+            services.Log.Verbose($"Run {runId} failed before the new credential was published and was rolled back.");
+            throw;
+        }
+        return await ResultAsync(run, services, ct).ConfigureAwait(false);
     }
 
     /// <summary>The output of a finished run: the users from its refs, the credential from the store's Current.</summary>

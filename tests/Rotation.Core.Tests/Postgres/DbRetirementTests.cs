@@ -33,8 +33,8 @@ public sealed class DbRetirementTests
     public async Task Refuses_within_the_grace_period_then_drops_and_proves_the_old_login_dead()
     {
         await using var f = await PgFixture.CreateAsync();
-        var h = new PgRunHarness();
-        await h.Store(h.SecretUri).PutAsync(DbCredentialShape.Write(f.App.UserName, SecureStrings.ToPlainText(f.App.Password)), SecretStage.Current, new SecretWriteOptions());
+        using var h = new PgRunHarness();
+        await h.SeedCurrentAsync(f.App);
         var r = await h.RotateAsync(f.Request(h, DbRotationStrategy.NewUser));
 
         var early = await Assert.ThrowsAsync<RotationException>(() => RemoveAsync(Retire(f, h, r.User, TimeSpan.FromHours(1)), h));
@@ -47,7 +47,7 @@ public sealed class DbRetirementTests
         Assert.True(removed.OldLoginRejected);
         Assert.False(await PgTest.ScalarAsync<bool>("select exists(select 1 from pg_roles where rolname = $1)", f.App.UserName));
         Assert.True(await PgTest.CanLoginAsync(r.Credential, f.Database));
-        Assert.Contains(h.Log.Audit, a => a.Event == "db.user_dropped" && a.Success);
+        Assert.Contains(h.StateFiles(), f => f.Name.EndsWith("audit.jsonl", StringComparison.Ordinal) && f.Text.Contains("\"event\":\"db.user_dropped\"", StringComparison.Ordinal));
 
         var none = await Assert.ThrowsAsync<RotationException>(() => RemoveAsync(Retire(f, h, r.NewUser, TimeSpan.Zero), h));
         Assert.Equal(RotationErrorIds.DbUserNotRetired, none.ErrorId);
@@ -57,7 +57,7 @@ public sealed class DbRetirementTests
     public async Task Refuses_while_sessions_remain_and_Force_terminates_them()
     {
         await using var f = await PgFixture.CreateAsync(richGrants: false);
-        var h = new PgRunHarness();
+        using var h = new PgRunHarness();
         var r = await h.RotateAsync(f.Request(h, DbRotationStrategy.NewUser));
         await using var session = await PgCatalog.OpenAsync(PgTest.As(f.App, f.Database), f.App, pooling: false, CancellationToken.None);
 
@@ -82,7 +82,7 @@ public sealed class DbRetirementTests
         await using var f = await PgFixture.CreateAsync(richGrants: false);
         await PgTest.ExecAsync($"GRANT CREATE ON SCHEMA public TO {f.App.UserName}; GRANT {f.Group} TO {f.App.UserName}", f.Database);
         await PgTest.ExecAsync($"SET ROLE {f.App.UserName}; CREATE TABLE public.mine(x int)", f.Database);
-        var h = new PgRunHarness();
+        using var h = new PgRunHarness();
         var r = await h.RotateAsync(f.Request(h, DbRotationStrategy.NewUser));
         Assert.Contains(r.OwnedObjects, o => o.Contains("mine", StringComparison.Ordinal));
         Assert.Contains(h.Log.Lines, l => l.StartsWith("W ", StringComparison.Ordinal) && l.Contains("Ownership is not copied", StringComparison.Ordinal));
@@ -102,8 +102,8 @@ public sealed class DbRetirementTests
     {
         await using var f = await PgFixture.CreateAsync("pair_a", richGrants: false);
         await PgTest.CreateLoginAsync(f.Prefix + "_pair_b");
-        var h = new PgRunHarness();
-        await h.Store(h.SecretUri).PutAsync(DbCredentialShape.Write(f.App.UserName, SecureStrings.ToPlainText(f.App.Password)), SecretStage.Current, new SecretWriteOptions());
+        using var h = new PgRunHarness();
+        await h.SeedCurrentAsync(f.App);
         var r = await h.RotateAsync(f.Request(h, DbRotationStrategy.AlternatingUsers));
 
         var removed = Assert.Single(await RemoveAsync(Retire(f, h, r.User, TimeSpan.Zero), h));
@@ -120,7 +120,7 @@ public sealed class DbRetirementTests
     public async Task RenameTo_gives_the_successor_the_standard_name_and_updates_the_store()
     {
         await using var f = await PgFixture.CreateAsync(richGrants: false);
-        var h = new PgRunHarness();
+        using var h = new PgRunHarness();
         var r = await h.RotateAsync(f.Request(h, DbRotationStrategy.NewUser));
         var removed = Assert.Single(await RemoveAsync(Retire(f, h, r.User, TimeSpan.Zero, renameTo: f.App.UserName), h));
         Assert.Equal(f.App.UserName, removed.RenamedTo);

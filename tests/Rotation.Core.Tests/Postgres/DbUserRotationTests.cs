@@ -1,5 +1,6 @@
 using Rotation.Core.Errors;
 using Rotation.Core.Postgres;
+using Rotation.Core.Runs;
 using Rotation.Core.Secrets;
 using Rotation.Core.Stores;
 using Rotation.Core.Tests.Infrastructure;
@@ -12,7 +13,7 @@ public sealed class DbUserRotationTests
     public async Task NewUser_creates_the_next_version_with_exactly_the_same_rights()
     {
         await using var f = await PgFixture.CreateAsync();
-        var h = new PgRunHarness();
+        using var h = new PgRunHarness();
         var r = await h.RotateAsync(f.Request(h, DbRotationStrategy.NewUser));
 
         Assert.Equal(f.App.UserName, r.PreviousUser);
@@ -48,7 +49,8 @@ public sealed class DbUserRotationTests
         Assert.Equal(r.NewUser, r2.PreviousUser);
         Assert.Equal(f.App.UserName + "_v3", r2.NewUser);
         LeakAssert.NoneOf([SecureStrings.ToPlainText(r.Credential.Password), SecureStrings.ToPlainText(r2.Credential.Password)],
-            h.Log.Lines.Select(l => ("log", l)).Append(("result", r.ToString())).Append(("credential", r.Credential.ToString())));
+            h.Log.Lines.Select(l => ("log", l)).Concat(h.StateFiles()).Append(("result", r.ToString())).Append(("credential", r.Credential.ToString())));
+        Assert.Contains(h.StateFiles(), f => f.Text.Contains("\"fingerprint\":\"" + r.Fingerprint, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -57,7 +59,7 @@ public sealed class DbUserRotationTests
         await using var f = await PgFixture.CreateAsync("pair_a", richGrants: false);
         var partner = f.Prefix + "_pair_b";
         var b = await PgTest.CreateLoginAsync(partner);
-        var h = new PgRunHarness();
+        using var h = new PgRunHarness();
 
         var r1 = await h.RotateAsync(f.Request(h, DbRotationStrategy.AlternatingUsers));
         Assert.Equal(f.App.UserName, r1.PreviousUser);
@@ -78,16 +80,15 @@ public sealed class DbUserRotationTests
     public async Task AlterPassword_changes_the_one_login_and_undo_restores_the_old_password()
     {
         await using var f = await PgFixture.CreateAsync(richGrants: false);
-        var h = new PgRunHarness();
-        await h.Store(h.SecretUri).PutAsync(DbCredentialShape.Write(f.App.UserName, SecureStrings.ToPlainText(f.App.Password)), SecretStage.Current, new SecretWriteOptions());
+        using var h = new PgRunHarness();
+        await h.SeedCurrentAsync(f.App);
 
-        var run = await h.StartAsync(f.Request(h, DbRotationStrategy.AlterPassword));
-        var r = await DbUserRotator.ResultAsync(run, h.Services, CancellationToken.None);
+        var r = await h.RotateAsync(f.Request(h, DbRotationStrategy.AlterPassword));
         Assert.Equal(f.App.UserName, r.NewUser);
         Assert.True(await PgTest.CanLoginAsync(r.Credential));
         Assert.False(await PgTest.CanLoginAsync(f.App), "AlterPassword is not zero-downtime: the old password dies at once");
 
-        await h.UndoAsync(run, f.AdminOptions.AdminCredential);
+        await h.UndoAsync(r.RunId, f.AdminOptions.AdminCredential!);
         Assert.True(await PgTest.CanLoginAsync(f.App));
         Assert.False(await PgTest.CanLoginAsync(r.Credential));
         Assert.Equal(f.App.PasswordFingerprint, DbCredentialShape.Read((await h.Store(h.SecretUri).GetAsync(SecretStage.Current)).Value, h.SecretUri).PasswordFingerprint);
@@ -97,43 +98,39 @@ public sealed class DbUserRotationTests
     public async Task Undo_after_the_database_step_drops_the_created_user_and_releases_the_lease()
     {
         await using var f = await PgFixture.CreateAsync();
-        var h = new PgRunHarness();
-        var run = await h.StartAsync(f.Request(h, DbRotationStrategy.NewUser), failBefore: DbUserRotationRunbook.PromoteStep);
+        using var h = new PgRunHarness();
+        var run = await h.CrashAsync(f.Request(h, DbRotationStrategy.NewUser), RunCheckpoint.StepJournaled, DbUserRotationRunbook.VerifyStep);
         var created = f.App.UserName + "_v2";
         Assert.True(await PgTest.ScalarAsync<bool>("select exists(select 1 from pg_roles where rolname = $1)", created));
         Assert.True((await h.Store(h.SecretUri).DescribeAsync()).HasPending, "the credential was staged before the database got it");
 
-        await h.UndoAsync(run, f.AdminOptions.AdminCredential);
+        await h.UndoAsync(run.RunId, f.AdminOptions.AdminCredential!);
         Assert.False(await PgTest.ScalarAsync<bool>("select exists(select 1 from pg_roles where rolname = $1)", created));
         Assert.False((await h.Store(h.SecretUri).DescribeAsync()).HasPending);
         Assert.True(await PgTest.CanLoginAsync(f.App, f.Database));
     }
 
     [Fact]
-    public async Task Resuming_the_database_step_reuses_the_staged_password()
+    public async Task A_crash_after_the_database_step_resumes_with_the_staged_password()
     {
-        await using var f = await PgFixture.CreateAsync(richGrants: false);
-        var h = new PgRunHarness();
-        var run = await h.StartAsync(f.Request(h, DbRotationStrategy.NewUser), failBefore: DbUserRotationRunbook.VerifyStep);
-        var steps = new DbUserRotationRunbook().CreateSteps(run);
-        var apply = steps.Single(s => s.Name == DbUserRotationRunbook.ApplyStep);
-        var record = run.Step(DbUserRotationRunbook.ApplyStep)!;
-        // The step runs again after a crash: the role exists (this run made it), so it only re-asserts the password.
-        await apply.ExecuteAsync(new Runs.RunStepContext
-        {
-            Run = run, Step = record, Services = h.Services,
-            Inputs = DbUserRotator.RunInputs(f.AdminOptions), SetRef = (k, v) => record.Refs[k] = v,
-        }, CancellationToken.None);
-        var pending = DbCredentialShape.Read((await h.Store(h.SecretUri).GetAsync(SecretStage.Pending)).Value, h.SecretUri);
-        Assert.True(await PgTest.CanLoginAsync(pending));
+        await using var f = await PgFixture.CreateAsync();
+        using var h = new PgRunHarness();
+        // Killed after CREATE ROLE committed but before the journal recorded it: the resume runs the step again.
+        var run = await h.CrashAsync(f.Request(h, DbRotationStrategy.NewUser), RunCheckpoint.StepEffectDone, DbUserRotationRunbook.ApplyStep);
+        Assert.Equal(StepStatus.Started, run.Step(DbUserRotationRunbook.ApplyStep)!.Status);
+        var resumed = await h.ResumeAsync(run.RunId, f.AdminOptions.AdminCredential!);
+        Assert.Equal(RunStatus.Succeeded, resumed.Status);
+        var r = await DbUserRotator.ResultAsync(resumed, h.Services, CancellationToken.None);
+        Assert.Equal(f.App.UserName + "_v2", r.NewUser);
+        Assert.True(await PgTest.CanLoginAsync(r.Credential, f.Database));
     }
 
     [Fact]
     public async Task Missing_user_is_refused_and_nothing_changes()
     {
         await using var f = await PgFixture.CreateAsync(richGrants: false);
-        var h = new PgRunHarness();
-        var ex = await Assert.ThrowsAsync<RotationException>(() => h.StartAsync(f.Request(h, DbRotationStrategy.NewUser, user: f.Prefix + "_nobody")));
+        using var h = new PgRunHarness();
+        var ex = await Assert.ThrowsAsync<RotationException>(() => h.RotateAsync(f.Request(h, DbRotationStrategy.NewUser, user: f.Prefix + "_nobody")));
         Assert.Equal(RotationErrorIds.DbUserNotFound, ex.ErrorId);
         Assert.Contains(f.Prefix + "_nobody", ex.Message, StringComparison.Ordinal);
         Assert.False((await h.Store(h.SecretUri).DescribeAsync()).Exists);
@@ -144,8 +141,8 @@ public sealed class DbUserRotationTests
     {
         await using var f = await PgFixture.CreateAsync(richGrants: false);
         var weak = await PgTest.CreateLoginAsync(f.Prefix + "_weak");
-        var h = new PgRunHarness();
-        var ex = await Assert.ThrowsAsync<RotationException>(() => h.StartAsync(f.Request(h, DbRotationStrategy.NewUser, admin: PgTest.As(weak, f.Database))));
+        using var h = new PgRunHarness();
+        var ex = await Assert.ThrowsAsync<RotationException>(() => h.RotateAsync(f.Request(h, DbRotationStrategy.NewUser, admin: PgTest.As(weak, f.Database))));
         Assert.Equal(RotationErrorIds.InsufficientPrivilege, ex.ErrorId);
         Assert.False((await h.Store(h.SecretUri).DescribeAsync()).Exists);
         Assert.False(await PgTest.ScalarAsync<bool>("select exists(select 1 from pg_roles where rolname = $1)", f.App.UserName + "_v2"));
@@ -157,26 +154,27 @@ public sealed class DbUserRotationTests
         await using var f = await PgFixture.CreateAsync();
         var delegated = await PgTest.CreateLoginAsync(f.Prefix + "_ops", "CREATEROLE");
         await PgTest.ExecAsync($"GRANT ALL ON DATABASE {f.Database} TO {delegated.UserName}");
-        var h = new PgRunHarness();
-        var ex = await Assert.ThrowsAsync<RotationException>(() => h.StartAsync(f.Request(h, DbRotationStrategy.NewUser, admin: PgTest.As(delegated, f.Database))));
+        using var h = new PgRunHarness();
+        var ex = await Assert.ThrowsAsync<RotationException>(() => h.RotateAsync(f.Request(h, DbRotationStrategy.NewUser, admin: PgTest.As(delegated, f.Database))));
         Assert.Equal(RotationErrorIds.InsufficientPrivilege, ex.ErrorId);
         Assert.False(await PgTest.ScalarAsync<bool>("select exists(select 1 from pg_roles where rolname = $1)", f.App.UserName + "_v2"),
             "CREATE ROLE and the grants are one transaction");
-        // The staged credential is compensated by undo (the run failed after staging).
-        Assert.True((await h.Store(h.SecretUri).DescribeAsync()).HasPending);
+        // The run failed after staging, before publishing: it was rolled back, so the lease is released.
+        Assert.False((await h.Store(h.SecretUri).DescribeAsync()).HasPending);
+        Assert.Equal(RunStatus.Undone, Assert.Single(h.Services.Journal.List()).Status);
     }
 
     [Fact]
     public async Task Wrong_admin_password_and_unreachable_server_are_clear_errors()
     {
         await using var f = await PgFixture.CreateAsync(richGrants: false);
-        var h = new PgRunHarness();
+        using var h = new PgRunHarness();
         var wrong = PgTest.As(RotationCredential.FromPlainText(f.AdminOptions.AdminCredential!.UserName, "not-the-password"), f.Database);
-        var auth = await Assert.ThrowsAsync<RotationException>(() => h.StartAsync(f.Request(h, DbRotationStrategy.NewUser, admin: wrong)));
+        var auth = await Assert.ThrowsAsync<RotationException>(() => h.RotateAsync(f.Request(h, DbRotationStrategy.NewUser, admin: wrong)));
         Assert.Equal(RotationErrorIds.DbAuthenticationFailed, auth.ErrorId);
 
         var nowhere = new DbConnectionOptions { Server = "127.0.0.1", Port = 1, Database = "x", AdminCredential = f.AdminOptions.AdminCredential, ConnectTimeoutSeconds = 3 };
-        var down = await Assert.ThrowsAsync<RotationException>(() => h.StartAsync(f.Request(h, DbRotationStrategy.NewUser, admin: nowhere)));
+        var down = await Assert.ThrowsAsync<RotationException>(() => h.RotateAsync(f.Request(h, DbRotationStrategy.NewUser, admin: nowhere)));
         Assert.Equal(RotationErrorIds.DbUnreachable, down.ErrorId);
         Assert.True(down.IsTransient);
         Assert.False((await h.Store(h.SecretUri).DescribeAsync()).Exists);

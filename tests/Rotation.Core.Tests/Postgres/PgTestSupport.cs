@@ -68,25 +68,14 @@ internal static class PgTest
         (await PgCatalog.TryLoginAsync(As(login, database), login, CancellationToken.None)).Outcome == DbLoginOutcome.Succeeded;
 }
 
-/// <summary>Captures the core's log (for leak checks) and audit records.</summary>
-internal sealed class CapturingLog : IRotationLog, IAuditSink
+/// <summary>Captures the core's log (for leak checks).</summary>
+internal sealed class CapturingLog : IRotationLog
 {
     private readonly List<string> _lines = [];
 
     public IReadOnlyList<string> Lines { get { lock (_lines) { return _lines.ToList(); } } }
 
-    public List<RotationAuditRecord> Audit { get; } = [];
-
     public void Verbose(string message) { lock (_lines) { _lines.Add("V " + message); } }
 
     public void Warning(string message) { lock (_lines) { _lines.Add("W " + message); } }
-
-    public void Write(RotationAuditRecord record)
-    {
-        lock (_lines)
-        {
-            Audit.Add(record);
-            _lines.Add("A " + System.Text.Json.JsonSerializer.Serialize(record));
-        }
-    }
 }

@@ -28,9 +28,9 @@ public sealed class ZeroFailedLoginsTests(Xunit.Abstractions.ITestOutputHelper o
             await PgTest.CreateLoginAsync(f.Prefix + "_app_b");
             await PgTest.ExecAsync($"GRANT {f.Group} TO {f.Prefix}_app_b");
         }
-        var h = new PgRunHarness();
+        using var h = new PgRunHarness();
         var store = h.Store(h.SecretUri);
-        await store.PutAsync(DbCredentialShape.Write(f.App.UserName, SecureStrings.ToPlainText(f.App.Password)), SecretStage.Current, new SecretWriteOptions());
+        await h.SeedCurrentAsync(f.App);
         var appTarget = new DbConnectionOptions { Server = f.AdminOptions.Server, Port = f.AdminOptions.Port, Database = f.Database };
 
         await using var load = new DbLoginLoad(appTarget,
