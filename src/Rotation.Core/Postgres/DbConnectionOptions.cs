@@ -154,17 +154,24 @@ public sealed class DbConnectionOptions
             var stored = await openStore(AdminSecretUri).GetAsync(SecretStage.Current, cancellationToken).ConfigureAwait(false);
             return DbCredentialShape.Read(stored.Value, AdminSecretUri);
         }
-        if (ConnectionString is not null)
+        if (ConnectionStringLogin() is { } login)
         {
-            var b = new NpgsqlConnectionStringBuilder(ConnectionString);
-            if (!string.IsNullOrEmpty(b.Username) && b.Password is not null)
-            {
-                return RotationCredential.FromPlainText(b.Username, b.Password);
-            }
+            return login;
         }
         throw Errors.Errors.InvalidArgument(TargetName,
             $"No admin login for {TargetName}: pass -Credential, -AdminSecretUri (a store holding username and password), " +
             "or a -ConnectionString with a user name and password.");
+    }
+
+    /// <summary>The user name and password written in the connection string, if both are.</summary>
+    public RotationCredential? ConnectionStringLogin()
+    {
+        if (ConnectionString is null)
+        {
+            return null;
+        }
+        var b = new NpgsqlConnectionStringBuilder(ConnectionString);
+        return !string.IsNullOrEmpty(b.Username) && b.Password is not null ? RotationCredential.FromPlainText(b.Username, b.Password) : null;
     }
 
     /// <summary>A connection string for a login. Verification logins never pool: a pool hides a changed password.</summary>

@@ -59,9 +59,11 @@ public static class DbUserRotator
     public static Dictionary<string, object> RunInputs(DbConnectionOptions connection)
     {
         var inputs = new Dictionary<string, object>(StringComparer.Ordinal);
-        if (connection.AdminCredential is not null)
+        // A connection string's password is stripped from the journal, so it travels as the admin input instead.
+        var admin = connection.AdminCredential ?? connection.ConnectionStringLogin();
+        if (admin is not null)
         {
-            inputs[DbUserRotationRunbook.AdminCredentialInput] = connection.AdminCredential;
+            inputs[DbUserRotationRunbook.AdminCredentialInput] = admin;
         }
         return inputs;
     }
