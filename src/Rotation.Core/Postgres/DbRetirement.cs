@@ -179,14 +179,16 @@ public static class DbRetirement
     internal static async Task DropRoleAsync(NpgsqlConnection c, string role, string? reassignTo, CancellationToken ct)
     {
         var r = PgQuote.Identifier(role);
-        await using var tx = await c.BeginTransactionAsync(ct).ConfigureAwait(false);
-        if (reassignTo is not null)
+        var to = reassignTo is null ? null : PgQuote.Identifier(reassignTo);
+        await PgCatalog.InTransactionAsync(c, async tx =>
         {
-            await PgCatalog.ExecuteAsync(c, $"REASSIGN OWNED BY {r} TO {PgQuote.Identifier(reassignTo)}", ct, tx).ConfigureAwait(false);
-        }
-        await PgCatalog.ExecuteAsync(c, $"DROP OWNED BY {r}", ct, tx).ConfigureAwait(false);
-        await PgCatalog.ExecuteAsync(c, $"DROP ROLE {r}", ct, tx).ConfigureAwait(false);
-        await tx.CommitAsync(ct).ConfigureAwait(false);
+            if (to is not null)
+            {
+                await PgCatalog.ExecuteAsync(c, $"REASSIGN OWNED BY {r} TO {to}", ct, tx).ConfigureAwait(false);
+            }
+            await PgCatalog.ExecuteAsync(c, $"DROP OWNED BY {r}", ct, tx).ConfigureAwait(false);
+            await PgCatalog.ExecuteAsync(c, $"DROP ROLE {r}", ct, tx).ConfigureAwait(false);
+        }, ct).ConfigureAwait(false);
     }
 
     private static async Task RenameSuccessorAsync(NpgsqlConnection c, DbRetireRequest request, string successor, string newName, RotationServices services, CancellationToken ct)

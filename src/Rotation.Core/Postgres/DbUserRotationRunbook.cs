@@ -222,22 +222,22 @@ public sealed partial class DbUserRotationRunbook : IRunbook
                 }
                 s.Context.SetRef(CreatedUserRef, s.TargetUser);
                 var snapshot = await DbPrivilegeSnapshot.ReadAsync(c, s.PreviousUser, ct).ConfigureAwait(false);
-                await using var tx = await c.BeginTransactionAsync(ct).ConfigureAwait(false);
-                await PgCatalog.ExecuteAsync(c, $"CREATE ROLE {role} WITH {snapshot.CreateRoleOptions()} PASSWORD {PgScram.PasswordLiteral(password)}", ct, tx).ConfigureAwait(false);
-                foreach (var sql in snapshot.GrantStatements(s.TargetUser))
+                var verifier = PgScram.PasswordLiteral(password);
+                await PgCatalog.InTransactionAsync(c, async tx =>
                 {
-                    await PgCatalog.ExecuteAsync(c, sql, ct, tx).ConfigureAwait(false);
-                }
-                await PgCatalog.ExecuteAsync(c, $"COMMENT ON ROLE {role} IS {PgQuote.Literal(PgCatalog.WithMarker(null, marker)!)}", ct, tx).ConfigureAwait(false);
-                await tx.CommitAsync(ct).ConfigureAwait(false);
+                    await PgCatalog.ExecuteAsync(c, $"CREATE ROLE {role} WITH {snapshot.CreateRoleOptions()} PASSWORD {verifier}", ct, tx).ConfigureAwait(false);
+                    foreach (var sql in snapshot.GrantStatements(s.TargetUser))
+                    {
+                        await PgCatalog.ExecuteAsync(c, sql, ct, tx).ConfigureAwait(false);
+                    }
+                    await PgCatalog.ExecuteAsync(c, $"COMMENT ON ROLE {role} IS {PgQuote.Literal(PgCatalog.WithMarker(null, marker)!)}", ct, tx).ConfigureAwait(false);
+                }, ct).ConfigureAwait(false);
                 s.Log.Verbose($"Created '{s.TargetUser}' on {s.Target} with the rights of '{s.PreviousUser}' ({snapshot.Items.Count} items).");
             }
             else
             {
                 // LOGIN again: Remove-RetiredDbUser disables the idle login of an alternating pair.
-                await using var tx = await c.BeginTransactionAsync(ct).ConfigureAwait(false);
-                await PgCatalog.ExecuteAsync(c, $"ALTER ROLE {role} WITH LOGIN PASSWORD {PgScram.PasswordLiteral(password)}", ct, tx).ConfigureAwait(false);
-                await tx.CommitAsync(ct).ConfigureAwait(false);
+                await PgCatalog.ExecuteAsync(c, $"ALTER ROLE {role} WITH LOGIN PASSWORD {PgScram.PasswordLiteral(password)}", ct).ConfigureAwait(false);
                 await PgCatalog.SetMarkerAsync(c, s.TargetUser, marker, ct).ConfigureAwait(false);
                 s.Log.Verbose($"Set a new password for '{s.TargetUser}' on {s.Target}.");
             }

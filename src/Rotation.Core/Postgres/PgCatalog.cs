@@ -202,6 +202,40 @@ public static partial class PgCatalog
     [GeneratedRegex(@"^\[rotation\] (?<state>[a-z]+)=(?<at>\S+)(?<rest>.*)$")]
     private static partial Regex MarkerRegex();
 
+    /// <summary>
+    /// Runs <paramref name="work"/> in one transaction, retried a few times when it lost a race PostgreSQL reports
+    /// instead of waiting: GRANTs on one shared catalog row (a database's ACL) from parallel rotations fail with
+    /// "tuple concurrently updated", and serialization failures or deadlocks can hit catalog updates too.
+    /// </summary>
+    public static async Task InTransactionAsync(NpgsqlConnection c, Func<NpgsqlTransaction, Task> work, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            if (c.State != System.Data.ConnectionState.Open)
+            {
+                // Npgsql breaks the connection on an internal error (XX000) such as a lost catalog race.
+                await c.CloseAsync().ConfigureAwait(false);
+                await c.OpenAsync(ct).ConfigureAwait(false);
+            }
+            await using var tx = await c.BeginTransactionAsync(ct).ConfigureAwait(false);
+            try
+            {
+                await work(tx).ConfigureAwait(false);
+                await tx.CommitAsync(ct).ConfigureAwait(false);
+                return;
+            }
+            catch (PostgresException ex) when (attempt < 6 && IsLostRace(ex))
+            {
+                // Disposing the transaction rolls it back; the next attempt starts afresh.
+                await Task.Delay(Random.Shared.Next(20, 60 * attempt), ct).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static bool IsLostRace(PostgresException ex) =>
+        ex.SqlState is PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected
+        || (ex.SqlState == PostgresErrorCodes.InternalError && ex.MessageText.Contains("concurrently", StringComparison.Ordinal));
+
     public static async Task ExecuteAsync(NpgsqlConnection c, string sql, CancellationToken ct, NpgsqlTransaction? tx = null)
     {
         await using var cmd = new NpgsqlCommand(sql, c, tx);

@@ -135,3 +135,31 @@ public sealed class DbUserRotationInputTests
         t.GetProperty(name)!.CustomAttributes.Where(a => a.AttributeType == typeof(ParameterAttribute))
             .SelectMany(a => a.NamedArguments).Any(a => a.MemberName == "ValueFromPipelineByPropertyName" && (bool)a.TypedValue.Value!);
 }
+
+public sealed class DbUserRotationParallelTests
+{
+    // Regression: parallel NewUser rotations copying a GRANT on the same database raced on pg_database's row
+    // ("tuple concurrently updated", XX000, which also breaks the connection) and rolled back (found by the bench).
+    [Fact]
+    public async Task Parallel_rotations_sharing_a_database_grant_all_succeed()
+    {
+        await using var f = await PgFixture.CreateAsync(richGrants: false);
+        var logins = new List<RotationCredential>();
+        for (var i = 0; i < 8; i++)
+        {
+            var login = await PgTest.CreateLoginAsync($"{f.Prefix}_p{i}");
+            await PgTest.ExecAsync($"GRANT CONNECT, TEMPORARY ON DATABASE {f.Database} TO {login.UserName}");
+            logins.Add(login);
+        }
+        using var h = new PgRunHarness();
+        var results = await Task.WhenAll(logins.Select(l => h.RotateAsync(new DbRotationRequest
+        {
+            Connection = f.AdminOptions, User = l.UserName, SecretUri = $"file://{h.StateDirectory}/{l.UserName}.json#db",
+        })));
+        Assert.All(results, r => Assert.Equal(r.PreviousUser + "_v2", r.NewUser));
+        foreach (var r in results)
+        {
+            Assert.True(await PgTest.CanLoginAsync(r.Credential, f.Database));
+        }
+    }
+}
