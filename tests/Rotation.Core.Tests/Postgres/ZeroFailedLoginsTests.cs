@@ -29,19 +29,23 @@ public sealed class ZeroFailedLoginsTests(Xunit.Abstractions.ITestOutputHelper o
             await PgTest.ExecAsync($"GRANT {f.Group} TO {f.Prefix}_app_b");
         }
         using var h = new PgRunHarness();
-        var store = h.Store(h.SecretUri);
         await h.SeedCurrentAsync(f.App);
+        // The application reads its own copy (a Kubernetes secret in the runbooks), published after each rotation.
+        var published = h.Store($"file://{h.StateDirectory}/published.json#app");
+        await Publish(published, f.App);
         var appTarget = new DbConnectionOptions { Server = f.AdminOptions.Server, Port = f.AdminOptions.Port, Database = f.Database };
 
         await using var load = new DbLoginLoad(appTarget,
-            async ct => DbCredentialShape.Read((await store.GetAsync(SecretStage.Current, ct)).Value, h.SecretUri), Clients);
+            async ct => DbCredentialShape.Read((await published.GetAsync(SecretStage.Current, ct)).Value, published.Uri.Original), Clients);
         await load.WaitForAttemptsAsync(200, TimeSpan.FromSeconds(4));
 
         var retired = new List<DbRetiredUser>();
         for (var round = 0; round < 2; round++)
         {
-            // Rotate: staged, applied, verified, promoted. Promotion is the publish/switch: the clients read Current.
+            // Rotate (staged, applied, verified, promoted), publish, and the clients switch on their next read.
             var r = await h.RotateAsync(f.Request(h, strategy));
+            await load.WaitForAttemptsAsync(load.Attempts + 50, TimeSpan.FromSeconds(2));
+            await Publish(published, r.Credential);
             await load.WaitForAttemptsAsync(load.Attempts + 150, TimeSpan.FromSeconds(3));
             // Retire after draining: a short grace period, and no -Force, so sessions still open are waited for.
             retired.Add(await RetireWhenDrainedAsync(f, h, r));
@@ -56,8 +60,12 @@ public sealed class ZeroFailedLoginsTests(Xunit.Abstractions.ITestOutputHelper o
         Assert.All(retired, x => Assert.True(x.OldLoginRejected));
     }
 
+    private static Task Publish(ISecretStore published, RotationCredential login) =>
+        published.PutAsync(DbCredentialShape.Write(login.UserName, SecureStrings.ToPlainText(login.Password)), SecretStage.Current, new SecretWriteOptions());
+
     private static async Task<DbRetiredUser> RetireWhenDrainedAsync(PgFixture f, PgRunHarness h, DbUserRotation r)
     {
+        // The grace period covers clients that read the published secret just before it changed.
         var request = new DbRetireRequest { Connection = f.AdminOptions, User = r.User, GracePeriod = TimeSpan.FromSeconds(1), SecretUri = h.SecretUri };
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (true)
