@@ -319,7 +319,7 @@ public sealed partial class DbUserRotationRunbook : IRunbook
                 $"The new login '{s.TargetUser}' on {s.Target} does not work ({outcome}): {error.Message} The store still holds it as Pending; " +
                 $"undo the run with 'Undo-Rotation -RunId {s.Context.Run.RunId}'.", error);
         }
-        if (s.Strategy != DbRotationStrategy.NewUser)
+        if (s.Strategy == DbRotationStrategy.AlterPassword)
         {
             return;
         }
@@ -327,6 +327,16 @@ public sealed partial class DbUserRotationRunbook : IRunbook
         var before = await DbPrivilegeSnapshot.ReadAsync(c, s.PreviousUser, ct).ConfigureAwait(false);
         var after = await DbPrivilegeSnapshot.ReadAsync(c, s.TargetUser, ct).ConfigureAwait(false);
         var diff = before.Diff(after);
+        if (s.Strategy == DbRotationStrategy.AlternatingUsers)
+        {
+            // The pair is set up by hand, so a difference is the operator's to fix, not a reason to stop the switch.
+            if (diff.Count > 0)
+            {
+                s.Log.Warning($"'{s.TargetUser}' and '{s.PreviousUser}' on {s.Target} do not have the same rights: {string.Join("; ", diff.Take(10))}. " +
+                    "Applications switch to it now; give both logins the same grants (a shared group role).");
+            }
+            return;
+        }
         if (diff.Count > 0)
         {
             throw new RotationException(RotationErrorIds.DbPrivilegeMismatch, RotationErrorCategory.InvalidResult, s.TargetUser,

@@ -163,3 +163,17 @@ public sealed class DbUserRotationParallelTests
         }
     }
 }
+
+public sealed class DbAlternatingPairTests
+{
+    [Fact]
+    public async Task A_pair_with_different_rights_switches_with_a_warning_naming_the_difference()
+    {
+        await using var f = await PgFixture.CreateAsync("pair_a");
+        await PgTest.CreateLoginAsync(f.Prefix + "_pair_b");
+        using var h = new PgRunHarness();
+        var r = await h.RotateAsync(f.Request(h, DbRotationStrategy.AlternatingUsers));
+        Assert.Equal(f.Prefix + "_pair_b", r.NewUser);
+        Assert.Contains(h.Log.Lines, l => l.StartsWith("W ", StringComparison.Ordinal) && l.Contains("do not have the same rights", StringComparison.Ordinal) && l.Contains("- ", StringComparison.Ordinal));
+    }
+}
