@@ -84,7 +84,7 @@ public static class DbUserRotator
         {
             run = await engine.StartAsync(new DbUserRotationRunbook(), target, parameters, inputs, request.Reason, ct).ConfigureAwait(false);
         }
-        catch (RotationException ex) when (ex.Data["RunId"] is string runId)
+        catch (RotationException ex) when (ex.Data[RunEngine.RunIdDataKey] is string runId)
         {
             var failed = services.Journal.Load(runId);
             if (failed.Step(DbUserRotationRunbook.PromoteStep)?.Status == StepStatus.Done)
