@@ -57,6 +57,11 @@ public static class RotationErrorIds
     public const string DbPrivilegeMismatch = nameof(DbPrivilegeMismatch);
     public const string DbUserOwnsObjects = nameof(DbUserOwnsObjects);
     public const string DbIdentifierInvalid = nameof(DbIdentifierInvalid);
+    public const string DbDatabaseNotFound = nameof(DbDatabaseNotFound);
+    public const string DbTlsFailed = nameof(DbTlsFailed);
+    public const string DbCommandFailed = nameof(DbCommandFailed);
+    public const string DbUserNotRetired = nameof(DbUserNotRetired);
+    public const string DbUserNotLogin = nameof(DbUserNotLogin);
 
     // Redis
     public const string RedisUnreachable = nameof(RedisUnreachable);
