@@ -57,25 +57,54 @@ public sealed class RedisTestServer
     }
 }
 
-/// <summary>Extra redis-server processes (loopback, ACL file, default user off) that a test class owns.</summary>
+/// <summary>How an extra node keeps its users: an ACL file, a config file (user lines in it), or memory only.</summary>
+public enum NodeConfig
+{
+    AclFile,
+    ConfigFile,
+    MemoryOnly,
+}
+
+/// <summary>Extra redis-server processes (loopback only, default user off) that a test class owns and stops.</summary>
 public sealed class RedisExtraNodes : IAsyncDisposable
 {
     private readonly List<Process> _processes = [];
     private readonly TempDirectory _dir = new();
 
-    public RedisExtraNodes(RotationCredential admin, params int[] ports)
+    public RedisExtraNodes(RotationCredential admin, params (int Port, NodeConfig Config)[] nodes)
     {
-        foreach (var port in ports)
+        var adminRule = $"user {admin.UserName} on #{RedisPasswordHash.Of(SecureStrings.ToPlainText(admin.Password))} ~* &* +@all";
+        foreach (var (port, config) in nodes)
         {
-            var acl = _dir.File($"users-{port}.acl");
-            File.WriteAllText(acl, $"user default off\nuser {admin.UserName} on #{RedisPasswordHash.Of(SecureStrings.ToPlainText(admin.Password))} ~* &* +@all\n");
-            var psi = new ProcessStartInfo("redis-server")
+            var p = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var psi = new ProcessStartInfo("redis-server") { RedirectStandardOutput = true, UseShellExecute = false };
+            if (config == NodeConfig.ConfigFile)
             {
-                ArgumentList = { "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", _dir.Path,
-                    "--aclfile", acl, "--save", "", "--appendonly", "no", "--daemonize", "no", "--logfile", _dir.File($"redis-{port}.log") },
-                RedirectStandardOutput = true,
-                UseShellExecute = false,
-            };
+                var conf = _dir.File($"redis-{p}.conf");
+                File.WriteAllText(conf, $"port {p}\nbind 127.0.0.1\ndir {_dir.Path}\nsave \"\"\nappendonly no\nlogfile {_dir.File($"redis-{p}.log")}\nuser default off\n{adminRule}\n");
+                psi.ArgumentList.Add(conf);
+            }
+            else
+            {
+                foreach (var a in new[] { "--port", p, "--bind", "127.0.0.1", "--dir", _dir.Path, "--save", "", "--appendonly", "no", "--logfile", _dir.File($"redis-{p}.log") })
+                {
+                    psi.ArgumentList.Add(a);
+                }
+                if (config == NodeConfig.AclFile)
+                {
+                    File.WriteAllText(AclFile(port), $"user default off\n{adminRule}\n");
+                    psi.ArgumentList.Add("--aclfile");
+                    psi.ArgumentList.Add(AclFile(port));
+                }
+                else
+                {
+                    // Separate arguments: one quoted rule string kills the server (PROTOCOL-NOTES).
+                    foreach (var a in new[] { "--user", "default", "off", "--user", admin.UserName, "on", "#" + RedisPasswordHash.Of(SecureStrings.ToPlainText(admin.Password)), "~*", "&*", "+@all" })
+                    {
+                        psi.ArgumentList.Add(a);
+                    }
+                }
+            }
             _processes.Add(Process.Start(psi)!);
             Endpoints.Add(new RedisEndpoint("127.0.0.1", port));
         }
@@ -83,7 +112,9 @@ public sealed class RedisExtraNodes : IAsyncDisposable
 
     public List<RedisEndpoint> Endpoints { get; } = [];
 
-    public string AclFile(int port) => _dir.File($"users-{port}.acl");
+    public string AclFile(int port) => _dir.File($"users-{port.ToString(System.Globalization.CultureInfo.InvariantCulture)}.acl");
+
+    public string ConfigFile(int port) => _dir.File($"redis-{port.ToString(System.Globalization.CultureInfo.InvariantCulture)}.conf");
 
     public async Task WaitReadyAsync(RotationCredential admin)
     {
@@ -236,7 +267,7 @@ public sealed class MemoryStores
         {
             lock (_stores)
             {
-                return _stores.TryGetValue(uri.Original, out var s) ? s : _stores[uri.Original] = new MemoryStore(uri, Events);
+                return _stores.TryGetValue(uri.Original, out var s) ? s : _stores[uri.Original] = new MemoryStore(uri, Events, (e, v) => Observer?.Invoke(e, v));
             }
         });
     }
@@ -245,7 +276,10 @@ public sealed class MemoryStores
 
     public List<string> Events { get; } = [];
 
-    public sealed class MemoryStore(SecretStoreUri uri, List<string> events) : ISecretStore
+    /// <summary>Called after each stage change with the event and the value written (tests check the server then).</summary>
+    public Action<string, SecretValue>? Observer { get; set; }
+
+    public sealed class MemoryStore(SecretStoreUri uri, List<string> events, Action<string, SecretValue> observe) : ISecretStore
     {
         private readonly List<(string Id, SecretValue Value, List<SecretStage> Stages, string? RunId)> _versions = [];
 
@@ -303,6 +337,7 @@ public sealed class MemoryStores
                 var v = (Guid.NewGuid().ToString("N"), value, new List<SecretStage> { stage }, options.RunId);
                 _versions.Add(v);
                 Log($"put {stage}");
+                observe($"put {stage}", value);
                 return Task.FromResult(Stored(v));
             }
         }
@@ -322,6 +357,7 @@ public sealed class MemoryStores
                 pending.Stages.Remove(SecretStage.Pending);
                 pending.Stages.Add(SecretStage.Current);
                 Log("complete");
+                observe("complete", pending.Value);
                 return Task.FromResult(Stored(pending));
             }
         }
