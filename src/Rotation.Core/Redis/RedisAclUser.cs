@@ -86,9 +86,43 @@ public sealed class RedisAclUser
     public string RuleSignature() =>
         string.Join(" | ", [
             string.Join(' ', Flags.Where(f => f != "nopass").Order(StringComparer.Ordinal)),
-            Keys, Channels, Commands,
-            .. Selectors.Select(s => s.ToRule()),
+            NormalizePatterns(Keys), NormalizePatterns(Channels), NormalizeCommands(Commands),
+            .. Selectors.Select(s => $"({NormalizePatterns(s.Keys)} {NormalizePatterns(s.Channels)} {NormalizeCommands(s.Commands)})"),
         ]);
+
+    /// <summary>Key and channel patterns only add to each other, so their order carries no meaning.</summary>
+    internal static string NormalizePatterns(string rules) => string.Join(' ', Split(rules).Order(StringComparer.Ordinal));
+
+    /// <summary>
+    /// Redis describes individual command rules in its command table's hash order, which differs between server
+    /// processes (the same rules read '-@all +get +set' on one node and '-@all +set +get' on another). Rules on
+    /// different commands commute, so between category rules (which do not commute with them) the command rules are
+    /// sorted by command name; a stable sort keeps the order of rules on one command and its subcommands.
+    /// </summary>
+    internal static string NormalizeCommands(string rules)
+    {
+        var result = new List<string>();
+        var run = new List<string>();
+        void Flush()
+        {
+            result.AddRange(run.OrderBy(r => r[1..].Split('|')[0], StringComparer.Ordinal));
+            run.Clear();
+        }
+        foreach (var token in Split(rules))
+        {
+            if (token.Length > 1 && token[1] == '@')
+            {
+                Flush();
+                result.Add(token);
+            }
+            else
+            {
+                run.Add(token);
+            }
+        }
+        Flush();
+        return string.Join(' ', result);
+    }
 
     /// <summary>Names what differs between two rule sets, for an error message (no password material).</summary>
     public static string Describe(RedisAclUser a, RedisAclUser b)
@@ -102,9 +136,9 @@ public sealed class RedisAclUser
             }
         }
         Cmp("flags", string.Join(' ', a.Flags.Where(f => f != "nopass")), string.Join(' ', b.Flags.Where(f => f != "nopass")));
-        Cmp("keys", a.Keys, b.Keys);
-        Cmp("channels", a.Channels, b.Channels);
-        Cmp("commands", a.Commands, b.Commands);
+        Cmp("keys", NormalizePatterns(a.Keys), NormalizePatterns(b.Keys));
+        Cmp("channels", NormalizePatterns(a.Channels), NormalizePatterns(b.Channels));
+        Cmp("commands", NormalizeCommands(a.Commands), NormalizeCommands(b.Commands));
         Cmp("selectors", string.Join(' ', a.Selectors.Select(s => s.ToRule())), string.Join(' ', b.Selectors.Select(s => s.ToRule())));
         return diffs.Count == 0 ? "no difference" : string.Join("; ", diffs);
     }

@@ -123,3 +123,25 @@ public sealed class RedisModelTests
         Assert.Equal(Rotation.Core.Secrets.Fingerprint.Of(pw), RedisPasswordHash.FingerprintOfHash(RedisPasswordHash.Of(pw)));
     }
 }
+
+public sealed class RedisRuleNormalizationTests
+{
+    // Regression: two Redis processes described the same user's commands as '-@all +ping +set +get' and
+    // '-@all +get +ping +set' (command table hash order), and the rotation reported the nodes as diverged.
+    [Theory]
+    [InlineData("-@all +ping +set +get", "-@all +get +ping +set")]
+    [InlineData("+@all -debug -flushall", "+@all -flushall -debug")]
+    [InlineData("-@all +@read +get -set", "-@all +@read -set +get")]
+    public void Command_rules_on_different_commands_compare_equal_in_any_order(string a, string b) =>
+        Assert.Equal(RedisAclUser.NormalizeCommands(a), RedisAclUser.NormalizeCommands(b));
+
+    [Theory]
+    [InlineData("-@all +get +@read", "-@all +@read +get")]      // a category rule does not commute with a command rule
+    [InlineData("-@all +config -config|set", "-@all -config|set +config")] // rules on one command keep their order
+    public void Order_that_matters_is_kept(string a, string b) =>
+        Assert.NotEqual(RedisAclUser.NormalizeCommands(a), RedisAclUser.NormalizeCommands(b));
+
+    [Fact]
+    public void Key_patterns_compare_as_a_set() =>
+        Assert.Equal(RedisAclUser.NormalizePatterns("~b:* %R~a:*"), RedisAclUser.NormalizePatterns("%R~a:* ~b:*"));
+}

@@ -63,6 +63,9 @@ public enum NodeConfig
     AclFile,
     ConfigFile,
     MemoryOnly,
+
+    /// <summary>Memory only, and reachable only over TLS (a test CA signs its certificate for redis.test and 127.0.0.1).</summary>
+    TlsMemoryOnly,
 }
 
 /// <summary>Extra redis-server processes (loopback only, default user off) that a test class owns and stops.</summary>
@@ -70,6 +73,7 @@ public sealed class RedisExtraNodes : IAsyncDisposable
 {
     private readonly List<Process> _processes = [];
     private readonly TempDirectory _dir = new();
+    private int _tlsPort;
 
     public RedisExtraNodes(RotationCredential admin, params (int Port, NodeConfig Config)[] nodes)
     {
@@ -86,7 +90,18 @@ public sealed class RedisExtraNodes : IAsyncDisposable
             }
             else
             {
-                foreach (var a in new[] { "--port", p, "--bind", "127.0.0.1", "--dir", _dir.Path, "--save", "", "--appendonly", "no", "--logfile", _dir.File($"redis-{p}.log") })
+                var tls = config == NodeConfig.TlsMemoryOnly;
+                if (tls)
+                {
+                    _tlsPort = port;
+                    WriteTlsFiles();
+                    foreach (var a in new[] { "--port", "0", "--tls-port", p, "--tls-cert-file", _dir.File("server.pem"), "--tls-key-file", _dir.File("server.key"),
+                        "--tls-ca-cert-file", CaFile, "--tls-auth-clients", "no" })
+                    {
+                        psi.ArgumentList.Add(a);
+                    }
+                }
+                foreach (var a in new[] { tls ? "--tls-replication" : "--port", tls ? "no" : p, "--bind", "127.0.0.1", "--dir", _dir.Path, "--save", "", "--appendonly", "no", "--logfile", _dir.File($"redis-{p}.log") })
                 {
                     psi.ArgumentList.Add(a);
                 }
@@ -112,11 +127,35 @@ public sealed class RedisExtraNodes : IAsyncDisposable
 
     public List<RedisEndpoint> Endpoints { get; } = [];
 
+    public string CaFile => _dir.File("ca.pem");
+
+    /// <summary>A private CA and a server certificate for redis.test and 127.0.0.1, as PEM files redis-server reads.</summary>
+    private void WriteTlsFiles()
+    {
+        using var caKey = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var caReq = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=Rotation Test CA", caKey, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        caReq.CertificateExtensions.Add(new System.Security.Cryptography.X509Certificates.X509BasicConstraintsExtension(true, false, 0, true));
+        caReq.CertificateExtensions.Add(new System.Security.Cryptography.X509Certificates.X509KeyUsageExtension(
+            System.Security.Cryptography.X509Certificates.X509KeyUsageFlags.KeyCertSign | System.Security.Cryptography.X509Certificates.X509KeyUsageFlags.CrlSign, true));
+        using var ca = caReq.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(2));
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var req = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=redis.test", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        var san = new System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder();
+        san.AddDnsName("redis.test");
+        san.AddIpAddress(System.Net.IPAddress.Loopback);
+        req.CertificateExtensions.Add(san.Build());
+        req.CertificateExtensions.Add(new System.Security.Cryptography.X509Certificates.X509EnhancedKeyUsageExtension([new System.Security.Cryptography.Oid("1.3.6.1.5.5.7.3.1")], false));
+        using var cert = req.Create(ca, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1), [1, 2, 3, 4]);
+        File.WriteAllText(CaFile, ca.ExportCertificatePem());
+        File.WriteAllText(_dir.File("server.pem"), cert.ExportCertificatePem());
+        File.WriteAllText(_dir.File("server.key"), key.ExportPkcs8PrivateKeyPem());
+    }
+
     public string AclFile(int port) => _dir.File($"users-{port.ToString(System.Globalization.CultureInfo.InvariantCulture)}.acl");
 
     public string ConfigFile(int port) => _dir.File($"redis-{port.ToString(System.Globalization.CultureInfo.InvariantCulture)}.conf");
 
-    public async Task WaitReadyAsync(RotationCredential admin)
+    public async Task WaitReadyAsync(RotationCredential admin, RedisConnectionOptions? tlsOptions = null)
     {
         foreach (var e in Endpoints)
         {
@@ -125,7 +164,8 @@ public sealed class RedisExtraNodes : IAsyncDisposable
             {
                 try
                 {
-                    await using var c = await RedisConnection.ConnectAsync(e, admin);
+                    var tls = File.Exists(CaFile) && e.Port == _tlsPort;
+                    await using var c = await RedisConnection.ConnectAsync(e, admin, tls ? tlsOptions : null);
                     await c.PingAsync();
                     break;
                 }
