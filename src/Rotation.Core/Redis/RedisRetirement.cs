@@ -39,6 +39,43 @@ public sealed class RedisRetireRequest
 
     public RedisConnectionOptions Options { get; init; } = RedisConnectionOptions.Default;
 
+    public RedisRetireRequest WithPersist(bool persist) => new()
+    {
+        Endpoints = Endpoints, AdminCredential = AdminCredential, Strategy = Strategy, PreviousUser = PreviousUser, NewUser = NewUser,
+        KeepFingerprint = KeepFingerprint, RetiredFingerprints = RetiredFingerprints, RotatedAt = RotatedAt, GracePeriod = GracePeriod,
+        Force = Force, Persist = persist, RunId = RunId, Options = Options,
+    };
+
+    /// <summary>
+    /// The same request rebuilt from a journaled run, when the rotation object is gone: the journal holds the nodes,
+    /// user names and fingerprints (never a password), which is all retiring needs.
+    /// </summary>
+    public static RedisRetireRequest FromRun(RotationRun run, RotationCredential admin, TimeSpan gracePeriod, bool force, RedisConnectionOptions? options = null)
+    {
+        if (run.Kind != RedisAclRunbook.RunKind || run.Status != RunStatus.Succeeded)
+        {
+            throw new RotationException(RotationErrorIds.RunNotResumable, RotationErrorCategory.InvalidOperation, run.RunId,
+                $"Run {run.RunId} is a {run.Kind} run in state {run.Status}; only a succeeded Redis ACL rotation has a credential to retire.");
+        }
+        var pre = run.Step("Preflight")!.Refs;
+        var saved = RedisAclRunbook.Options(run);
+        return new RedisRetireRequest
+        {
+            Endpoints = RedisAclRunbook.EndpointsOf(run),
+            AdminCredential = admin,
+            Strategy = RedisAclRunbook.StrategyOf(run),
+            PreviousUser = pre[RedisAclRunbook.Refs.PreviousUser],
+            NewUser = pre[RedisAclRunbook.Refs.NewUser],
+            KeepFingerprint = run.Step("StorePending")!.Refs[RedisAclRunbook.Refs.Fingerprint],
+            RetiredFingerprints = (pre.GetValueOrDefault(RedisAclRunbook.Refs.RetiredFingerprints) ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries),
+            RotatedAt = run.Step("VerifyLogin")?.EndedAt ?? run.UpdatedAt,
+            GracePeriod = gracePeriod,
+            Force = force,
+            RunId = run.RunId,
+            Options = options ?? saved,
+        };
+    }
+
     public static RedisRetireRequest From(RedisAclRotation rotation, RotationCredential admin, TimeSpan gracePeriod, bool force, RedisConnectionOptions? options = null) => new()
     {
         Endpoints = RedisEndpoint.ParseMany(rotation.Endpoint),
