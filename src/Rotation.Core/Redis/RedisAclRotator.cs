@@ -48,27 +48,40 @@ public static class RedisAclRotator
         var parameters = RedisAclRunbook.Parameters(request);
         var inputs = new Dictionary<string, object> { [RedisAclRunbook.AdminCredentialInput] = request.AdminCredential };
         var target = $"{parameters[RedisAclRunbook.P.User]}@{parameters[RedisAclRunbook.P.Endpoints]}";
+        // This call's own runbook instance keeps the run's in-memory state (the new password to return, the old
+        // requirepass hashes to roll back); the engine resolves undo steps through these services, so it uses it too.
         var runbook = new RedisAclRunbook(keepState: true);
-        var driver = new RedisRunDriver(services);
+        var callServices = WithRunbook(services, runbook);
+        var engine = new RunEngine(callServices);
         RotationRun run;
         try
         {
-            run = await driver.StartAsync(runbook, target, parameters, inputs, request.Reason, cancellationToken).ConfigureAwait(false);
+            run = await engine.StartAsync(runbook, target, parameters, inputs, request.Reason, cancellationToken).ConfigureAwait(false);
         }
         catch (RotationException ex)
         {
-            throw await RollBackAsync(driver, services, inputs, ex, cancellationToken).ConfigureAwait(false);
+            throw await RollBackAsync(engine, callServices, inputs, ex, cancellationToken).ConfigureAwait(false);
         }
         var rotation = Result(run, runbook.PasswordOf(run.RunId)!, services);
         services.Log.Verbose($"Rotated {rotation.PreviousUser} -> {rotation.NewUser} on {string.Join(", ", rotation.Endpoint)} ({rotation.Strategy}, run {run.RunId}, persistence {rotation.Persistence}).");
         return rotation;
     }
 
+    private static RotationServices WithRunbook(RotationServices s, RedisAclRunbook runbook)
+    {
+        var registry = RunbookRegistry.CreateDefault().Register(runbook);
+        return new RotationServices
+        {
+            Stores = s.Stores, StoreContext = s.StoreContext, Journal = s.Journal, Audit = s.Audit,
+            Runbooks = registry, Log = s.Log, Clock = s.Clock, PerformedBy = s.PerformedBy,
+        };
+    }
+
     /// <summary>
     /// A failure after a node changed is rolled back at once (nothing is left half-changed); the error the caller
     /// sees is the original one, saying that it was rolled back, or what to do when the rollback failed too.
     /// </summary>
-    private static async Task<RotationException> RollBackAsync(RedisRunDriver driver, RotationServices services, IReadOnlyDictionary<string, object> inputs,
+    private static async Task<RotationException> RollBackAsync(RunEngine engine, RotationServices services, IReadOnlyDictionary<string, object> inputs,
         RotationException error, CancellationToken ct)
     {
         if (error.Data["RunId"] is not string runId)
@@ -76,26 +89,27 @@ public static class RedisAclRotator
             return error;
         }
         var run = services.Journal.Load(runId);
-        // Preflight and StorePending change no node; a pending store lease is still released by the undo.
-        if (!run.Steps.Any(s => s.Status is StepStatus.Done or StepStatus.Failed && s.Name != "Preflight"))
+        // Preflight changes nothing; from StorePending on, the undo releases the store lease and reverts the nodes.
+        if (!run.Steps.Any(s => s.Status is StepStatus.Done or StepStatus.Failed or StepStatus.Started && s.Name != "Preflight"))
         {
             return error;
         }
         try
         {
-            await driver.UndoAsync(run, inputs, ct).ConfigureAwait(false);
-            var rolled = new RotationException(error.ErrorId, error.Category, error.TargetName,
-                $"{error.Message} The rotation (run {runId}) was rolled back: the old credential is unchanged.", error);
-            rolled.Data["RunId"] = runId;
-            return rolled;
+            await engine.UndoAsync(runId, inputs, ct).ConfigureAwait(false);
+            return Wrap(error, runId, $"{error.Message} The rotation (run {runId}) was rolled back: the old credential is unchanged.");
         }
         catch (RotationException undo)
         {
-            var failed = new RotationException(error.ErrorId, error.Category, error.TargetName,
-                $"{error.Message} Rolling back run {runId} failed as well ({undo.Message}); finish with 'Undo-Rotation -RunId {runId}'.", error);
-            failed.Data["RunId"] = runId;
-            return failed;
+            return Wrap(error, runId, $"{error.Message} Rolling back run {runId} failed as well ({undo.Message}); finish with 'Undo-Rotation -RunId {runId}'.");
         }
+    }
+
+    private static RotationException Wrap(RotationException error, string runId, string message)
+    {
+        var wrapped = new RotationException(error.ErrorId, error.Category, error.TargetName, message, error);
+        wrapped.Data["RunId"] = runId;
+        return wrapped;
     }
 
     private static RedisAclRotation Result(RotationRun run, string password, RotationServices services)

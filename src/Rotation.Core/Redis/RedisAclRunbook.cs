@@ -32,9 +32,6 @@ public sealed class RedisAclRunbook : IRunbook
         public const string ConnectTimeoutMs = "ConnectTimeoutMs";
         public const string ReadTimeoutMs = "ReadTimeoutMs";
         public const string PasswordLength = "PasswordLength";
-
-        // Same names as the foundation's RunParameters.CredentialType / RunRefs.Fingerprint (audit fields).
-        public const string CredentialType = "CredentialType";
     }
 
     internal static class Refs
@@ -45,7 +42,7 @@ public sealed class RedisAclRunbook : IRunbook
         public const string Persistence = "Persistence";
         public const string AppliedNodes = "AppliedNodes";
         public const string VersionId = "VersionId";
-        public const string Fingerprint = "Fingerprint";
+        public const string Fingerprint = RunRefs.Fingerprint;
     }
 
     // Only the instance a rotation call creates for itself keeps the run's in-memory state (the new password, to
@@ -88,7 +85,7 @@ public sealed class RedisAclRunbook : IRunbook
     {
         var p = new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            [P.CredentialType] = "redis-acl",
+            [RunParameters.CredentialType] = "redis-acl",
             [P.Endpoints] = string.Join(",", r.Endpoints.Select(e => e.ToString())),
             [P.User] = r.Strategy == RedisAclStrategy.RequirePass ? "default" : r.User,
             [P.Strategy] = r.Strategy.ToString(),

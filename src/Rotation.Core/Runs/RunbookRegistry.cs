@@ -14,6 +14,7 @@ public sealed class RunbookRegistry
     {
         var r = new RunbookRegistry();
         // Runbooks register here (one line each).
+        r.Register(new Redis.RedisAclRunbook());
         return r;
     }
 
