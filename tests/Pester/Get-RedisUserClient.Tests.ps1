@@ -1,3 +1,8 @@
+BeforeDiscovery {
+    # -Skip is decided at discovery, before BeforeAll runs.
+    $script:HasRedis = [bool]$env:ROTATION_TEST_REDIS_ENDPOINT
+}
+
 BeforeAll {
     . "$PSScriptRoot/TestHelpers.ps1"
     $script:HasRedis = [bool]$env:ROTATION_TEST_REDIS_ENDPOINT
