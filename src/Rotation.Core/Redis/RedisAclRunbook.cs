@@ -16,7 +16,7 @@ namespace Rotation.Core.Redis;
 public sealed class RedisAclRunbook : IRunbook
 {
     public const string RunKind = "RedisAclRotation";
-    public const string AdminCredentialInput = "AdminCredential";
+    public const string AdminCredentialInput = RunInputs.AdminCredential;
 
     internal static class P
     {
