@@ -322,7 +322,10 @@ public sealed class RedisAclRunbook : IRunbook
                         break;
                     case RedisAclStrategy.RequirePass:
                         var current = await node.AclGetUserAsync("default", ct).ConfigureAwait(false);
-                        s.RequirePassHashes[node.Endpoint.ToString()] = current?.PasswordHashes.ToList() ?? [];
+                        // What puts the old password back: its hashes, or nopass for a default user without one.
+                        s.RequirePassRestore[node.Endpoint.ToString()] = current is null || current.Flags.Contains("nopass")
+                            ? ["nopass"]
+                            : ["resetpass", .. current.PasswordHashes.Select(h => "#" + h)];
                         await node.ConfigSetAsync("requirepass", password, sensitive: true, ct).ConfigureAwait(false);
                         break;
                 }
@@ -414,9 +417,9 @@ public sealed class RedisAclRunbook : IRunbook
         {
             return; // this node never took the new password, or was restored already
         }
-        if (s.RequirePassHashes.TryGetValue(node.Endpoint.ToString(), out var hashes))
+        if (s.RequirePassRestore.TryGetValue(node.Endpoint.ToString(), out var restore))
         {
-            await node.AclSetUserAsync("default", ["resetpass", .. hashes.Select(h => "#" + h)], hashes, ct).ConfigureAwait(false);
+            await node.AclSetUserAsync("default", restore, restore, ct).ConfigureAwait(false);
             return;
         }
         if (c.OptionalParameter(P.Uri) is { } uri)
@@ -505,7 +508,7 @@ public sealed class RedisAclRunbook : IRunbook
         c.SetRef(Refs.Persistence, weakest.ToString());
     }
 
-    private static async Task<RedisPersistence> PersistNodeAsync(RedisConnection node, RedisPersistence mode, bool persist, CancellationToken ct)
+    internal static async Task<RedisPersistence> PersistNodeAsync(RedisConnection node, RedisPersistence mode, bool persist, CancellationToken ct)
     {
         if (!persist)
         {
@@ -561,7 +564,8 @@ public sealed class RedisAclRunbook : IRunbook
     {
         public string? Password { get; set; }
 
-        public Dictionary<string, List<string>> RequirePassHashes { get; } = new(StringComparer.Ordinal);
+        /// <summary>Per node, the ACL SETUSER rules that restore the default user's old password (hashes or nopass).</summary>
+        public Dictionary<string, List<string>> RequirePassRestore { get; } = new(StringComparer.Ordinal);
     }
 
     private sealed class Step(string name, RedisRunState state,

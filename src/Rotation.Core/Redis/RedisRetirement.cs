@@ -203,16 +203,8 @@ public static class RedisCredentialRetirer
                 }
                 removed += (int)await node.AclDelUserAsync(r.PreviousUser, cancellationToken).ConfigureAwait(false);
             }
-            var mode = r.Persist ? await RedisAclRunbook.PersistenceModeAsync(node, cancellationToken).ConfigureAwait(false) : RedisPersistence.None;
-            if (mode == RedisPersistence.AclSave)
-            {
-                await node.AclSaveAsync(cancellationToken).ConfigureAwait(false);
-            }
-            else if (mode == RedisPersistence.ConfigRewrite)
-            {
-                await node.ConfigRewriteAsync(cancellationToken).ConfigureAwait(false);
-            }
-            modes.Add(mode);
+            var mode = await RedisAclRunbook.PersistenceModeAsync(node, cancellationToken).ConfigureAwait(false);
+            modes.Add(await RedisAclRunbook.PersistNodeAsync(node, mode, r.Persist, cancellationToken).ConfigureAwait(false));
         }
 
         await ProveRetiredAsync(r, nodes, cancellationToken).ConfigureAwait(false);

@@ -144,6 +144,45 @@ public sealed class RedisMultiNodeTests(RedisNodesFixture f) : IClassFixture<Red
     }
 
     [Fact]
+    public async Task A_RequirePass_node_that_refuses_puts_the_old_password_back_on_the_nodes_already_changed()
+    {
+        var rootName = RedisTestServer.UniqueName("rproot");
+        RedisEndpoint a = f.Endpoint(RedisNodesFixture.AclA), b = f.Endpoint(RedisNodesFixture.AclB);
+        var oldPassword = SecretGenerator.NewPassword();
+        var root = await f.Server.CreateUserAsync(rootName, ["~*", "&*", "+@all"], a, b);
+        foreach (var e in new[] { a, b })
+        {
+            await using var admin = await RedisConnection.ConnectAsync(e, f.Server.Admin);
+            await admin.AclSetUserAsync("default", ["reset", "on", ">" + oldPassword, "~*", "&*", "+@all"], [oldPassword]);
+            if (e == b)
+            {
+                await admin.AclSetUserAsync(rootName, ["-config|set"]);
+            }
+        }
+        var old = RotationCredential.FromPlainText("default", oldPassword);
+        try
+        {
+            var ex = await Assert.ThrowsAsync<RotationException>(() => RedisAclRotator.RotateAsync(new RedisAclRotationRequest
+            {
+                Endpoints = [a, b], User = "", AdminCredential = root, Strategy = RedisAclStrategy.RequirePass,
+            }, new TestRotationServices().Build()));
+            Assert.Equal(RotationErrorIds.RedisPermissionDenied, ex.ErrorId);
+            Assert.Contains("rolled back", ex.Message, StringComparison.Ordinal);
+            Assert.True((await RedisCredentialChecks.TestAsync([a, b], old, expectFailure: false)).Success);
+            Assert.Equal([RedisPasswordHash.Of(oldPassword)], await HashesAsync(a, "default"));
+        }
+        finally
+        {
+            foreach (var e in new[] { a, b })
+            {
+                await using var admin = await RedisConnection.ConnectAsync(e, f.Server.Admin);
+                await admin.AclSetUserAsync("default", ["reset", "off"]);
+            }
+            await f.Server.DeleteUsersAsync(rootName, a, b);
+        }
+    }
+
+    [Fact]
     public async Task Tls_with_a_ca_file_checks_the_name_and_the_chain()
     {
         var tls = f.Endpoint(RedisNodesFixture.Tls);

@@ -169,9 +169,17 @@ public sealed class RedisExtraNodes : IAsyncDisposable
                     await c.PingAsync();
                     break;
                 }
-                catch (RotationException) when (sw.Elapsed < TimeSpan.FromSeconds(15))
+                catch (RotationException ex)
                 {
-                    await Task.Delay(50);
+                    // Generous: the machine is shared and can be very busy. A node that died says why.
+                    var process = _processes[Endpoints.IndexOf(e)];
+                    if (process.HasExited || sw.Elapsed > TimeSpan.FromSeconds(60))
+                    {
+                        var log = _dir.File($"redis-{e.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)}.log");
+                        throw new InvalidOperationException($"redis-server on {e} did not start ({ex.Message}): " +
+                            (File.Exists(log) ? string.Join(" | ", File.ReadLines(log).TakeLast(5)) : "no log"), ex);
+                    }
+                    await Task.Delay(100);
                 }
             }
         }
