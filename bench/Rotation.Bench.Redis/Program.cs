@@ -67,6 +67,7 @@ async Task<(long Attempts, long Failures, double RotationMs, double WallMs)> Run
         var result = await RedisAclRotator.RotateAsync(new RedisAclRotationRequest
         {
             Endpoints = [endpoint], User = user, AdminCredential = admin, Strategy = strategy,
+            Uri = $"file://{Path.Combine(state.FullName, "secrets.json")}#{user}",
         }, services);
         var rotationMs = sw.Elapsed.TotalMilliseconds;
         await Task.Delay(restart);

@@ -41,6 +41,14 @@ public static class RedisAclRotator
         {
             throw Errors.Errors.InvalidArgument("User", "Name the ACL user to rotate with -User.");
         }
+        if (request.Strategy == RedisAclStrategy.RequirePass && request.Uri is null)
+        {
+            // DESIGN.md 3: a crash must leave the old credential working or the new one in a store. requirepass has
+            // one password only, so after CONFIG SET the old one is gone: the new one must already be in a store.
+            throw Errors.Errors.InvalidArgument("Uri",
+                "-Strategy RequirePass replaces the default user's only password, so a crash after the change would leave no working password anywhere. " +
+                "Pass -Uri with a store: the new password is written there as Pending before the server accepts it.");
+        }
         if (request.Strategy == RedisAclStrategy.RequirePass)
         {
             services.Log.Warning("RequirePass replaces the default user's password: clients that still use the old password fail to connect until they are restarted with the new one. Prefer -Strategy DualPassword.");

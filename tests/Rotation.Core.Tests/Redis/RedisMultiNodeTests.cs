@@ -164,7 +164,7 @@ public sealed class RedisMultiNodeTests(RedisNodesFixture f) : IClassFixture<Red
         {
             var ex = await Assert.ThrowsAsync<RotationException>(() => RedisAclRotator.RotateAsync(new RedisAclRotationRequest
             {
-                Endpoints = [a, b], User = "", AdminCredential = root, Strategy = RedisAclStrategy.RequirePass,
+                Endpoints = [a, b], User = "", AdminCredential = root, Strategy = RedisAclStrategy.RequirePass, Uri = "file:///tmp/rp.json#default",
             }, new TestRotationServices().Build()));
             Assert.Equal(RotationErrorIds.RedisPermissionDenied, ex.ErrorId);
             Assert.Contains("rolled back", ex.Message, StringComparison.Ordinal);
@@ -222,6 +222,7 @@ public sealed class RedisMultiNodeTests(RedisNodesFixture f) : IClassFixture<Red
             result = await RedisAclRotator.RotateAsync(new RedisAclRotationRequest
             {
                 Endpoints = [tls], User = "", AdminCredential = f.Server.Admin, Strategy = RedisAclStrategy.RequirePass, Options = f.TlsOptions,
+                Uri = "file:///tmp/requirepass.json#default",
             }, env.Build());
             await load.WarmUpAsync();
             await load.StopAsync();

@@ -199,7 +199,7 @@ public sealed class RedisRotationTests
             var before = await HashesAsync(user);
             foreach (var strategy in Enum.GetValues<RedisAclStrategy>())
             {
-                var ex = await Assert.ThrowsAsync<RotationException>(() => RedisAclRotator.RotateAsync(Request(user, strategy, admin: admin), new TestRotationServices().Build()));
+                var ex = await Assert.ThrowsAsync<RotationException>(() => RedisAclRotator.RotateAsync(Request(user, strategy, $"file:///tmp/{user}.json#r", admin), new TestRotationServices().Build()));
                 Assert.Equal(RotationErrorIds.RedisPermissionDenied, ex.ErrorId);
                 Assert.Contains("NOPERM", ex.Message, StringComparison.Ordinal);
             }
@@ -212,6 +212,16 @@ public sealed class RedisRotationTests
             await _server.DeleteUsersAsync(user);
             await _server.DeleteUsersAsync(weakAdmin);
         }
+    }
+
+    [Fact]
+    public async Task RequirePass_without_a_store_is_refused_before_anything_changes()
+    {
+        var env = new TestRotationServices();
+        var ex = await Assert.ThrowsAsync<RotationException>(() => RedisAclRotator.RotateAsync(Request("", RedisAclStrategy.RequirePass), env.Build()));
+        Assert.Equal(RotationErrorIds.InvalidArgument, ex.ErrorId);
+        Assert.Equal("Uri", ex.TargetName);
+        Assert.Empty(env.Journal.Runs);
     }
 
     [Fact]
