@@ -151,6 +151,13 @@ public sealed class RedisAclRunbook : IRunbook
                 "nothing was changed. Make the nodes agree (ACL LOAD or the same ACL SETUSER on each), then rotate again.");
         }
 
+        if (strategy == RedisAclStrategy.DualPassword && first.User!.Flags.Contains("nopass"))
+        {
+            // Redis clears nopass when a password is added: every client that logs in without one would fail at once.
+            throw Errors.Errors.InvalidArgument(user,
+                $"The ACL user '{user}' has 'nopass': adding a password turns that off, so clients that log in without a password would fail at once; nothing was changed. " +
+                "Use -Strategy NewUser (the new user gets a password, the old one keeps working until retired).");
+        }
         var newUser = strategy == RedisAclStrategy.NewUser ? await NextUserNameAsync(nodes, user, ct).ConfigureAwait(false) : user;
         var retired = users.SelectMany(u => u.User!.PasswordHashes).Select(RedisPasswordHash.FingerprintOfHash).Distinct().Order(StringComparer.Ordinal);
         var persistence = new List<string>();

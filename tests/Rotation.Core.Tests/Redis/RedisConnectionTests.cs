@@ -154,10 +154,10 @@ public sealed class RedisConnectionTests
     [Fact]
     public async Task A_refused_connection_is_RedisUnreachable()
     {
-        var ex = await Assert.ThrowsAsync<RotationException>(() => RedisConnection.ConnectAsync(new RedisEndpoint("127.0.0.1", 55459), _server.Admin));
+        var ex = await Assert.ThrowsAsync<RotationException>(() => RedisConnection.ConnectAsync(_server.Unreachable, _server.Admin));
         Assert.Equal(RotationErrorIds.RedisUnreachable, ex.ErrorId);
         Assert.Equal(RotationErrorCategory.ConnectionError, ex.Category);
-        Assert.Contains("127.0.0.1:55459", ex.Message, StringComparison.Ordinal);
+        Assert.Contains(_server.Unreachable.ToString(), ex.Message, StringComparison.Ordinal);
     }
 
     /// <summary>A loopback listener that accepts and then does what the test says with each connection.</summary>
@@ -214,6 +214,27 @@ public sealed class RedisConnectionTests
         }
         finally
         {
+            await server;
+            listener.Stop();
+        }
+    }
+
+    [Fact]
+    public async Task A_tls_handshake_that_never_answers_times_out_at_the_connect_timeout()
+    {
+        var release = new TaskCompletionSource();
+        var (listener, endpoint, server) = Fake(async _ => await release.Task);
+        try
+        {
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            var ex = await Assert.ThrowsAsync<RotationException>(() => RedisConnection.ConnectAsync(endpoint, _server.Admin,
+                new RedisConnectionOptions { Tls = true, ConnectTimeout = TimeSpan.FromMilliseconds(300) }));
+            Assert.Equal(RotationErrorIds.RedisTlsFailed, ex.ErrorId);
+            Assert.True(sw.Elapsed < TimeSpan.FromSeconds(10), $"took {sw.Elapsed}");
+        }
+        finally
+        {
+            release.SetResult();
             await server;
             listener.Stop();
         }

@@ -5,12 +5,21 @@ using Rotation.Core.Tests.Infrastructure;
 
 namespace Rotation.Core.Tests.Redis;
 
-/// <summary>Four extra nodes this class owns: two with ACL files, one with a config file, one memory-only over TLS.</summary>
+/// <summary>
+/// Four extra nodes this class owns, on BASE+5..BASE+8 of the servers.sh port block: two with ACL files, one with a
+/// config file, one memory-only over TLS.
+/// </summary>
 public sealed class RedisNodesFixture : IAsyncLifetime
 {
-    public const int AclA = 55455, AclB = 55456, Conf = 55457, Tls = 55458;
-
     public RedisTestServer Server { get; } = new();
+
+    public int AclA => Server.BlockPort(5);
+
+    public int AclB => Server.BlockPort(6);
+
+    public int Conf => Server.BlockPort(7);
+
+    public int Tls => Server.BlockPort(8);
 
     public RedisExtraNodes Nodes { get; private set; } = null!;
 
@@ -31,7 +40,7 @@ public sealed class RedisMultiNodeTests(RedisNodesFixture f) : IClassFixture<Red
 {
     private static readonly string[] AppRules = ["~app:*", "&*", "-@all", "+get", "+set", "+ping"];
 
-    private RedisEndpoint[] ThreeNodes => [f.Endpoint(RedisNodesFixture.AclA), f.Endpoint(RedisNodesFixture.AclB), f.Endpoint(RedisNodesFixture.Conf)];
+    private RedisEndpoint[] ThreeNodes => [f.Endpoint(f.AclA), f.Endpoint(f.AclB), f.Endpoint(f.Conf)];
 
     private async Task<IReadOnlyList<string>> HashesAsync(RedisEndpoint e, string user)
     {
@@ -66,8 +75,8 @@ public sealed class RedisMultiNodeTests(RedisNodesFixture f) : IClassFixture<Red
             {
                 Assert.Contains(hash, await HashesAsync(e, user));
             }
-            Assert.Contains(hash, await File.ReadAllTextAsync(f.Nodes.AclFile(RedisNodesFixture.AclB)), StringComparison.Ordinal);
-            Assert.Contains(hash, await File.ReadAllTextAsync(f.Nodes.ConfigFile(RedisNodesFixture.Conf)), StringComparison.Ordinal);
+            Assert.Contains(hash, await File.ReadAllTextAsync(f.Nodes.AclFile(f.AclB)), StringComparison.Ordinal);
+            Assert.Contains(hash, await File.ReadAllTextAsync(f.Nodes.ConfigFile(f.Conf)), StringComparison.Ordinal);
 
             await RedisCredentialRetirer.RetireAsync(RedisRetireRequest.From(result, f.Server.Admin, TimeSpan.Zero, false), env.Build());
             Assert.True((await RedisCredentialChecks.TestAsync(ThreeNodes, old, expectFailure: true)).Success);
@@ -83,23 +92,23 @@ public sealed class RedisMultiNodeTests(RedisNodesFixture f) : IClassFixture<Red
     public async Task Nodes_whose_rules_differ_are_reported_and_left_alone()
     {
         var user = RedisTestServer.UniqueName("diverge");
-        await f.Server.CreateUserAsync(user, AppRules, f.Endpoint(RedisNodesFixture.AclA));
-        await f.Server.CreateUserAsync(user, ["~other:*", "+@all"], f.Endpoint(RedisNodesFixture.AclB));
+        await f.Server.CreateUserAsync(user, AppRules, f.Endpoint(f.AclA));
+        await f.Server.CreateUserAsync(user, ["~other:*", "+@all"], f.Endpoint(f.AclB));
         try
         {
-            var before = await HashesAsync(f.Endpoint(RedisNodesFixture.AclA), user);
+            var before = await HashesAsync(f.Endpoint(f.AclA), user);
             var ex = await Assert.ThrowsAsync<RotationException>(() => RedisAclRotator.RotateAsync(new RedisAclRotationRequest
             {
-                Endpoints = [f.Endpoint(RedisNodesFixture.AclA), f.Endpoint(RedisNodesFixture.AclB)], User = user, AdminCredential = f.Server.Admin,
+                Endpoints = [f.Endpoint(f.AclA), f.Endpoint(f.AclB)], User = user, AdminCredential = f.Server.Admin,
             }, new TestRotationServices().Build()));
             Assert.Equal(RotationErrorIds.RedisNodesDiverged, ex.ErrorId);
-            Assert.Contains("127.0.0.1:55456", ex.Message, StringComparison.Ordinal);
+            Assert.Contains(f.Endpoint(f.AclB).ToString(), ex.Message, StringComparison.Ordinal);
             Assert.Contains("keys", ex.Message, StringComparison.Ordinal);
-            Assert.Equal(before, await HashesAsync(f.Endpoint(RedisNodesFixture.AclA), user));
+            Assert.Equal(before, await HashesAsync(f.Endpoint(f.AclA), user));
         }
         finally
         {
-            await f.Server.DeleteUsersAsync(user, f.Endpoint(RedisNodesFixture.AclA), f.Endpoint(RedisNodesFixture.AclB));
+            await f.Server.DeleteUsersAsync(user, f.Endpoint(f.AclA), f.Endpoint(f.AclB));
         }
     }
 
@@ -110,7 +119,7 @@ public sealed class RedisMultiNodeTests(RedisNodesFixture f) : IClassFixture<Red
     {
         var user = RedisTestServer.UniqueName("half");
         var rootName = RedisTestServer.UniqueName("root");
-        RedisEndpoint a = f.Endpoint(RedisNodesFixture.AclA), b = f.Endpoint(RedisNodesFixture.AclB);
+        RedisEndpoint a = f.Endpoint(f.AclA), b = f.Endpoint(f.AclB);
         await f.Server.CreateUserAsync(user, AppRules, a, b);
         var root = await f.Server.CreateUserAsync(rootName, ["~*", "&*", "+@all"], a, b);
         try
@@ -147,7 +156,7 @@ public sealed class RedisMultiNodeTests(RedisNodesFixture f) : IClassFixture<Red
     public async Task A_RequirePass_node_that_refuses_puts_the_old_password_back_on_the_nodes_already_changed()
     {
         var rootName = RedisTestServer.UniqueName("rproot");
-        RedisEndpoint a = f.Endpoint(RedisNodesFixture.AclA), b = f.Endpoint(RedisNodesFixture.AclB);
+        RedisEndpoint a = f.Endpoint(f.AclA), b = f.Endpoint(f.AclB);
         var oldPassword = SecretGenerator.NewPassword();
         var root = await f.Server.CreateUserAsync(rootName, ["~*", "&*", "+@all"], a, b);
         foreach (var e in new[] { a, b })
@@ -185,7 +194,7 @@ public sealed class RedisMultiNodeTests(RedisNodesFixture f) : IClassFixture<Red
     [Fact]
     public async Task Tls_with_a_ca_file_checks_the_name_and_the_chain()
     {
-        var tls = f.Endpoint(RedisNodesFixture.Tls);
+        var tls = f.Endpoint(f.Tls);
         await using (var ok = await RedisConnection.ConnectAsync(tls, f.Server.Admin, f.TlsOptions))
         {
             await ok.PingAsync();
@@ -206,7 +215,7 @@ public sealed class RedisMultiNodeTests(RedisNodesFixture f) : IClassFixture<Red
     [Fact]
     public async Task RequirePass_is_the_baseline_that_fails_clients_with_the_old_password()
     {
-        var tls = f.Endpoint(RedisNodesFixture.Tls);
+        var tls = f.Endpoint(f.Tls);
         var oldPassword = SecretGenerator.NewPassword();
         await using (var admin = await RedisConnection.ConnectAsync(tls, f.Server.Admin, f.TlsOptions))
         {

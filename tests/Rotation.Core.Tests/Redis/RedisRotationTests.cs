@@ -84,6 +84,7 @@ public sealed class RedisRotationTests
 
             var retired = await RedisCredentialRetirer.RetireAsync(RedisRetireRequest.From(result, _server.Admin, TimeSpan.Zero, force: false), env.Build());
             Assert.Equal(1, retired.Removed);
+            Assert.Contains(env.AuditRecords, a => a.Event == "credential.retired" && a.Success && a.RunId == result.RunId);
             Assert.False(LoginWorks(_server.Endpoint, old));
             Assert.True(LoginWorks(_server.Endpoint, result.Credential));
             Assert.Equal([RedisPasswordHash.Of(SecureStrings.ToPlainText(result.Credential.Password))], await HashesAsync(user));
@@ -225,6 +226,25 @@ public sealed class RedisRotationTests
     }
 
     [Fact]
+    public async Task DualPassword_refuses_a_nopass_user_because_adding_a_password_would_lock_its_clients_out()
+    {
+        var user = RedisTestServer.UniqueName("nopass");
+        await using var admin = await _server.AdminAsync();
+        await admin.AclSetUserAsync(user, ["reset", "on", "nopass", "~*", "+@all"]);
+        try
+        {
+            var ex = await Assert.ThrowsAsync<RotationException>(() => RedisAclRotator.RotateAsync(Request(user, RedisAclStrategy.DualPassword), new TestRotationServices().Build()));
+            Assert.Equal(RotationErrorIds.InvalidArgument, ex.ErrorId);
+            Assert.Contains("NewUser", ex.Message, StringComparison.Ordinal);
+            Assert.Contains("nopass", (await admin.AclGetUserAsync(user))!.Flags);
+        }
+        finally
+        {
+            await _server.DeleteUsersAsync(user);
+        }
+    }
+
+    [Fact]
     public async Task An_unknown_user_is_RedisUserNotFound()
     {
         var user = RedisTestServer.UniqueName("ghost");
@@ -248,9 +268,9 @@ public sealed class RedisRotationTests
             var before = await HashesAsync(user);
             var env = new TestRotationServices();
             var ex = await Assert.ThrowsAsync<RotationException>(() => RedisAclRotator.RotateAsync(
-                Request(user, RedisAclStrategy.DualPassword, $"file:///tmp/{user}.json#r", null, _server.Endpoint, new RedisEndpoint("127.0.0.1", 55459)), env.Build()));
+                Request(user, RedisAclStrategy.DualPassword, $"file:///tmp/{user}.json#r", null, _server.Endpoint, _server.Unreachable), env.Build()));
             Assert.Equal(RotationErrorIds.RedisUnreachable, ex.ErrorId);
-            Assert.Contains("127.0.0.1:55459", ex.Message, StringComparison.Ordinal);
+            Assert.Contains(_server.Unreachable.ToString(), ex.Message, StringComparison.Ordinal);
             Assert.Equal(before, await HashesAsync(user));
             Assert.Empty(env.Stores.Events);
         }
@@ -297,7 +317,7 @@ public sealed class RedisRotationTests
             Assert.True((await RedisCredentialChecks.TestAsync([_server.Endpoint], wrong, expectFailure: true)).Success);
             Assert.False((await RedisCredentialChecks.TestAsync([_server.Endpoint], login, expectFailure: true)).Success);
             // Unreachable is never proof that a login fails.
-            var down = await RedisCredentialChecks.TestAsync([new RedisEndpoint("127.0.0.1", 55459)], wrong, expectFailure: true);
+            var down = await RedisCredentialChecks.TestAsync([_server.Unreachable], wrong, expectFailure: true);
             Assert.False(down.Success);
             Assert.Equal(RotationErrorIds.RedisUnreachable, down.ErrorId);
             LeakAssert.NoneOf([SecureStrings.ToPlainText(login.Password)], [("reason", ok.Reason + bad.Reason + down.Reason)]);

@@ -17,6 +17,14 @@ public sealed class RedisTestServer
     public RotationCredential Admin { get; } = RotationCredential.FromPlainText(
         TestEnvironment.Require("ROTATION_TEST_REDIS_ADMIN_USER"), TestEnvironment.Require("ROTATION_TEST_REDIS_ADMIN_PASSWORD"));
 
+    /// <summary>
+    /// A port of this suite's block (tests/servers.sh puts Redis on BASE+2): extra nodes use BASE+5..BASE+8, and
+    /// BASE+9 is never listened on (the unreachable node). With BASE 55450: 55455-55459.
+    /// </summary>
+    public int BlockPort(int offset) => Endpoint.Port - 2 + offset;
+
+    public RedisEndpoint Unreachable => new("127.0.0.1", BlockPort(9));
+
     public static string UniqueName(string prefix) => $"{prefix}_{Guid.NewGuid().ToString("N")[..10]}";
 
     public Task<RedisConnection> AdminAsync(RedisEndpoint? endpoint = null) => RedisConnection.ConnectAsync(endpoint ?? Endpoint, Admin);
@@ -72,6 +80,7 @@ public enum NodeConfig
 public sealed class RedisExtraNodes : IAsyncDisposable
 {
     private readonly List<Process> _processes = [];
+    private readonly List<ProcessStartInfo> _starts = [];
     private readonly TempDirectory _dir = new();
     private int _tlsPort;
 
@@ -120,6 +129,7 @@ public sealed class RedisExtraNodes : IAsyncDisposable
                     }
                 }
             }
+            _starts.Add(psi);
             _processes.Add(Process.Start(psi)!);
             Endpoints.Add(new RedisEndpoint("127.0.0.1", port));
         }
@@ -172,10 +182,22 @@ public sealed class RedisExtraNodes : IAsyncDisposable
                 catch (RotationException ex)
                 {
                     // Generous: the machine is shared and can be very busy. A node that died says why.
-                    var process = _processes[Endpoints.IndexOf(e)];
+                    var i = Endpoints.IndexOf(e);
+                    var process = _processes[i];
+                    var log = _dir.File($"redis-{e.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)}.log");
+                    // The port is in the kernel's ephemeral range: a client socket of another test may hold it for a
+                    // moment. Start again rather than fail.
+                    if (process.HasExited && sw.Elapsed < TimeSpan.FromSeconds(60) && File.Exists(log)
+                        && File.ReadAllText(log).Contains("Address already in use", StringComparison.Ordinal))
+                    {
+                        File.Delete(log);
+                        process.Dispose();
+                        await Task.Delay(500);
+                        _processes[i] = Process.Start(_starts[i])!;
+                        continue;
+                    }
                     if (process.HasExited || sw.Elapsed > TimeSpan.FromSeconds(60))
                     {
-                        var log = _dir.File($"redis-{e.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)}.log");
                         throw new InvalidOperationException($"redis-server on {e} did not start ({ex.Message}): " +
                             (File.Exists(log) ? string.Join(" | ", File.ReadLines(log).TakeLast(5)) : "no log"), ex);
                     }
