@@ -66,7 +66,10 @@ async Task<(long Attempts, long Failures, double RotationMs, double WallMs)> Run
         var sw = Stopwatch.StartNew();
         var result = await RedisAclRotator.RotateAsync(new RedisAclRotationRequest
         {
-            Endpoints = [endpoint], User = user, AdminCredential = admin, Strategy = strategy,
+            Endpoints = [endpoint],
+            User = user,
+            AdminCredential = admin,
+            Strategy = strategy,
             Uri = $"file://{Path.Combine(state.FullName, "secrets.json")}#{user}",
         }, services);
         var rotationMs = sw.Elapsed.TotalMilliseconds;

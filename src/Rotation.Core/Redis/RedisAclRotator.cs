@@ -80,8 +80,14 @@ public static class RedisAclRotator
         var registry = RunbookRegistry.CreateDefault().Register(runbook);
         return new RotationServices
         {
-            Stores = s.Stores, StoreContext = s.StoreContext, Journal = s.Journal, Audit = s.Audit,
-            Runbooks = registry, Log = s.Log, Clock = s.Clock, PerformedBy = s.PerformedBy,
+            Stores = s.Stores,
+            StoreContext = s.StoreContext,
+            Journal = s.Journal,
+            Audit = s.Audit,
+            Runbooks = registry,
+            Log = s.Log,
+            Clock = s.Clock,
+            PerformedBy = s.PerformedBy,
         };
     }
 

@@ -41,9 +41,19 @@ public sealed class RedisRetireRequest
 
     public RedisRetireRequest WithPersist(bool persist) => new()
     {
-        Endpoints = Endpoints, AdminCredential = AdminCredential, Strategy = Strategy, PreviousUser = PreviousUser, NewUser = NewUser,
-        KeepFingerprint = KeepFingerprint, RetiredFingerprints = RetiredFingerprints, RotatedAt = RotatedAt, GracePeriod = GracePeriod,
-        Force = Force, Persist = persist, RunId = RunId, Options = Options,
+        Endpoints = Endpoints,
+        AdminCredential = AdminCredential,
+        Strategy = Strategy,
+        PreviousUser = PreviousUser,
+        NewUser = NewUser,
+        KeepFingerprint = KeepFingerprint,
+        RetiredFingerprints = RetiredFingerprints,
+        RotatedAt = RotatedAt,
+        GracePeriod = GracePeriod,
+        Force = Force,
+        Persist = persist,
+        RunId = RunId,
+        Options = Options,
     };
 
     /// <summary>
@@ -224,8 +234,13 @@ public static class RedisCredentialRetirer
         services.Log.Verbose($"Retired the old credential of '{r.PreviousUser}' on {string.Join(", ", r.Endpoints)} ({removed} removed, {killed} clients disconnected, persistence {persistence}).");
         return new RedisRetirement
         {
-            Endpoint = Names(r), PreviousUser = r.PreviousUser, Strategy = r.Strategy, Removed = removed, ClientsKilled = killed,
-            Persistence = persistence, RunId = r.RunId,
+            Endpoint = Names(r),
+            PreviousUser = r.PreviousUser,
+            Strategy = r.Strategy,
+            Removed = removed,
+            ClientsKilled = killed,
+            Persistence = persistence,
+            RunId = r.RunId,
         };
     }
 

@@ -86,55 +86,55 @@ internal sealed class RespReader
             case '$':
             case '=':
             case '!':
-            {
-                var length = ParseInteger(rest);
-                if (length == -1 && type == '$')
                 {
-                    return RespValue.Null;
+                    var length = ParseInteger(rest);
+                    if (length == -1 && type == '$')
+                    {
+                        return RespValue.Null;
+                    }
+                    if (length < 0 || length > MaxBulkLength)
+                    {
+                        throw Protocol($"a bulk length of {length}");
+                    }
+                    var bytes = await ReadExactAsync((int)length, ct).ConfigureAwait(false);
+                    await ExpectCrLfAsync(ct).ConfigureAwait(false);
+                    var text = Encoding.UTF8.GetString(bytes);
+                    return type switch
+                    {
+                        '$' => RespValue.Bulk(text),
+                        '!' => RespValue.Error(text),
+                        // Verbatim strings start with a three-letter format and a colon ("txt:").
+                        _ => text.Length >= 4 && text[3] == ':' ? RespValue.Scalar(RespType.VerbatimString, text[4..]) : throw Protocol("a malformed verbatim string"),
+                    };
                 }
-                if (length < 0 || length > MaxBulkLength)
-                {
-                    throw Protocol($"a bulk length of {length}");
-                }
-                var bytes = await ReadExactAsync((int)length, ct).ConfigureAwait(false);
-                await ExpectCrLfAsync(ct).ConfigureAwait(false);
-                var text = Encoding.UTF8.GetString(bytes);
-                return type switch
-                {
-                    '$' => RespValue.Bulk(text),
-                    '!' => RespValue.Error(text),
-                    // Verbatim strings start with a three-letter format and a colon ("txt:").
-                    _ => text.Length >= 4 && text[3] == ':' ? RespValue.Scalar(RespType.VerbatimString, text[4..]) : throw Protocol("a malformed verbatim string"),
-                };
-            }
             case '*':
             case '~':
             case '>':
             case '%':
             case '|':
-            {
-                var count = ParseInteger(rest);
-                if (count == -1 && type == '*')
                 {
-                    return RespValue.Null;
+                    var count = ParseInteger(rest);
+                    if (count == -1 && type == '*')
+                    {
+                        return RespValue.Null;
+                    }
+                    if (count < 0 || count > MaxAggregateCount)
+                    {
+                        throw Protocol($"an aggregate of {count} elements");
+                    }
+                    var n = type is '%' or '|' ? checked((int)count * 2) : (int)count;
+                    var items = new List<RespValue>(Math.Min(n, 1024));
+                    for (var i = 0; i < n; i++)
+                    {
+                        items.Add(await ReadValueAsync(depth + 1, ct).ConfigureAwait(false));
+                    }
+                    if (type == '|')
+                    {
+                        // Attributes describe the reply that follows; rotation has no use for them.
+                        return await ReadValueAsync(depth, ct).ConfigureAwait(false);
+                    }
+                    return RespValue.Aggregate(type switch { '*' => RespType.Array, '~' => RespType.Set, '>' => RespType.Push, _ => RespType.Map }, items);
                 }
-                if (count < 0 || count > MaxAggregateCount)
-                {
-                    throw Protocol($"an aggregate of {count} elements");
-                }
-                var n = type is '%' or '|' ? checked((int)count * 2) : (int)count;
-                var items = new List<RespValue>(Math.Min(n, 1024));
-                for (var i = 0; i < n; i++)
-                {
-                    items.Add(await ReadValueAsync(depth + 1, ct).ConfigureAwait(false));
-                }
-                if (type == '|')
-                {
-                    // Attributes describe the reply that follows; rotation has no use for them.
-                    return await ReadValueAsync(depth, ct).ConfigureAwait(false);
-                }
-                return RespValue.Aggregate(type switch { '*' => RespType.Array, '~' => RespType.Set, '>' => RespType.Push, _ => RespType.Map }, items);
-            }
             default:
                 throw Protocol($"an unknown reply type byte 0x{(byte)type:x2}");
         }

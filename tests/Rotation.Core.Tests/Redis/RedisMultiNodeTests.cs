@@ -61,7 +61,10 @@ public sealed class RedisMultiNodeTests(RedisNodesFixture f) : IClassFixture<Red
             await load.WarmUpAsync();
             var result = await RedisAclRotator.RotateAsync(new RedisAclRotationRequest
             {
-                Endpoints = ThreeNodes, User = user, AdminCredential = f.Server.Admin, Uri = $"file:///tmp/{user}.json#r",
+                Endpoints = ThreeNodes,
+                User = user,
+                AdminCredential = f.Server.Admin,
+                Uri = $"file:///tmp/{user}.json#r",
             }, env.Build());
             rotated = result.Credential;
             await load.WarmUpAsync();
@@ -99,7 +102,9 @@ public sealed class RedisMultiNodeTests(RedisNodesFixture f) : IClassFixture<Red
             var before = await HashesAsync(f.Endpoint(f.AclA), user);
             var ex = await Assert.ThrowsAsync<RotationException>(() => RedisAclRotator.RotateAsync(new RedisAclRotationRequest
             {
-                Endpoints = [f.Endpoint(f.AclA), f.Endpoint(f.AclB)], User = user, AdminCredential = f.Server.Admin,
+                Endpoints = [f.Endpoint(f.AclA), f.Endpoint(f.AclB)],
+                User = user,
+                AdminCredential = f.Server.Admin,
             }, new TestRotationServices().Build()));
             Assert.Equal(RotationErrorIds.RedisNodesDiverged, ex.ErrorId);
             Assert.Contains(f.Endpoint(f.AclB).ToString(), ex.Message, StringComparison.Ordinal);
@@ -133,7 +138,11 @@ public sealed class RedisMultiNodeTests(RedisNodesFixture f) : IClassFixture<Red
             var env = new TestRotationServices();
             var ex = await Assert.ThrowsAsync<RotationException>(() => RedisAclRotator.RotateAsync(new RedisAclRotationRequest
             {
-                Endpoints = [a, b], User = user, AdminCredential = root, Strategy = strategy, Uri = $"file:///tmp/{user}.json#r",
+                Endpoints = [a, b],
+                User = user,
+                AdminCredential = root,
+                Strategy = strategy,
+                Uri = $"file:///tmp/{user}.json#r",
             }, env.Build()));
             Assert.Equal(RotationErrorIds.RedisPermissionDenied, ex.ErrorId);
             Assert.Contains("rolled back", ex.Message, StringComparison.Ordinal);
@@ -173,7 +182,11 @@ public sealed class RedisMultiNodeTests(RedisNodesFixture f) : IClassFixture<Red
         {
             var ex = await Assert.ThrowsAsync<RotationException>(() => RedisAclRotator.RotateAsync(new RedisAclRotationRequest
             {
-                Endpoints = [a, b], User = "", AdminCredential = root, Strategy = RedisAclStrategy.RequirePass, Uri = "file:///tmp/rp.json#default",
+                Endpoints = [a, b],
+                User = "",
+                AdminCredential = root,
+                Strategy = RedisAclStrategy.RequirePass,
+                Uri = "file:///tmp/rp.json#default",
             }, new TestRotationServices().Build()));
             Assert.Equal(RotationErrorIds.RedisPermissionDenied, ex.ErrorId);
             Assert.Contains("rolled back", ex.Message, StringComparison.Ordinal);
@@ -230,7 +243,11 @@ public sealed class RedisMultiNodeTests(RedisNodesFixture f) : IClassFixture<Red
             Assert.Equal(0, load.Failures);
             result = await RedisAclRotator.RotateAsync(new RedisAclRotationRequest
             {
-                Endpoints = [tls], User = "", AdminCredential = f.Server.Admin, Strategy = RedisAclStrategy.RequirePass, Options = f.TlsOptions,
+                Endpoints = [tls],
+                User = "",
+                AdminCredential = f.Server.Admin,
+                Strategy = RedisAclStrategy.RequirePass,
+                Options = f.TlsOptions,
                 Uri = "file:///tmp/requirepass.json#default",
             }, env.Build());
             await load.WarmUpAsync();

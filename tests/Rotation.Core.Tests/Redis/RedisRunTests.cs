@@ -42,7 +42,10 @@ public sealed class RedisRunTests : IDisposable
         {
             var result = await RedisAclRotator.RotateAsync(new RedisAclRotationRequest
             {
-                Endpoints = [_server.Endpoint], User = user, AdminCredential = _server.Admin, Uri = uri,
+                Endpoints = [_server.Endpoint],
+                User = user,
+                AdminCredential = _server.Admin,
+                Uri = uri,
             }, Services());
             var current = (await Services().OpenStore(uri).GetAsync(SecretStage.Current)).Value;
             Assert.Equal(user, current.GetField("username", uri));
@@ -127,7 +130,11 @@ public sealed class RedisRunTests : IDisposable
                 SecretStage.Current, new SecretWriteOptions());
             var result = await RedisAclRotator.RotateAsync(new RedisAclRotationRequest
             {
-                Endpoints = [_server.Endpoint], User = user, AdminCredential = _server.Admin, Strategy = strategy, Uri = uri,
+                Endpoints = [_server.Endpoint],
+                User = user,
+                AdminCredential = _server.Admin,
+                Strategy = strategy,
+                Uri = uri,
             }, Services());
             var run = await new RunEngine(Services()).UndoAsync(result.RunId, Inputs);
             Assert.Equal(RunStatus.Undone, run.Status);
