@@ -408,12 +408,16 @@ internal static class ClassCounting
             }
             var rest = new BigInteger(alphabet.Length - removed);
             var term = BigInteger.Zero;
-            for (var j = 0; j < ways.Length && j <= n; j++)
+            // From the largest j down, so rest^(n-j) grows by one multiplication per step instead of a Pow each.
+            var top = Math.Min(ways.Length - 1, n);
+            var power = BigInteger.Pow(rest, n - top);
+            for (var j = top; j >= 0; j--)
             {
                 if (!ways[j].IsZero)
                 {
-                    term += ways[j] * binomial[j] * BigInteger.Pow(rest, n - j);
+                    term += ways[j] * binomial[j] * power;
                 }
+                power *= rest;
             }
             total += bits % 2 == 0 ? term : -term;
         }
