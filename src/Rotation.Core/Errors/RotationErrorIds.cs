@@ -71,6 +71,10 @@ public static class RotationErrorIds
     public const string RedisProtocolError = nameof(RedisProtocolError);
     public const string RedisNodesDiverged = nameof(RedisNodesDiverged);
     public const string RedisClientsStillConnected = nameof(RedisClientsStillConnected);
+    public const string RedisCommandFailed = nameof(RedisCommandFailed);
+    public const string RedisTlsFailed = nameof(RedisTlsFailed);
+    public const string RedisUserExists = nameof(RedisUserExists);
+    public const string RedisVerificationFailed = nameof(RedisVerificationFailed);
 
     // JWT
     public const string JwtKeyStillInGrace = nameof(JwtKeyStillInGrace);
