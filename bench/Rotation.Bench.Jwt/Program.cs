@@ -11,7 +11,7 @@ var count = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) :
 const int DistinctTokens = 1_000; // signing is the slow part (RSA); validation results are never cached, so tokens are reused.
 var clock = TimeProvider.System;
 Console.WriteLine($"JWT key ring validation, {count:N0} tokens per row ({DistinctTokens:N0} distinct, reused), {Environment.ProcessorCount} cores, .NET {Environment.Version}");
-Console.WriteLine($"{"algorithm",-9} {"case",-44} {"tokens/s",12} {"us/token",9} {"vs floor",9}");
+Console.WriteLine($"{"algorithm",-9} {"case",-48} {"tokens/s",12} {"us/token",9} {"vs floor",9}");
 
 foreach (var alg in new[] { JwtAlgorithm.HS256, JwtAlgorithm.RS256, JwtAlgorithm.ES256 })
 {
@@ -37,14 +37,30 @@ foreach (var alg in new[] { JwtAlgorithm.HS256, JwtAlgorithm.RS256, JwtAlgorithm
         ValidateLifetime = true,
         ValidAlgorithms = [alg.ToString()],
     };
-    var floor = Measure(withKid, t => handler.ValidateTokenAsync(t, floorParameters).GetAwaiter().GetResult().IsValid);
-    Row(alg, "floor: JsonWebTokenHandler, 1 key", floor, floor);
     var oneKey = new JwtTokenVerifier(single, clock);
-    Row(alg, "ring of 1 key (JwtTokenVerifier)", Measure(withKid, t => oneKey.TestAsync(t).GetAwaiter().GetResult().IsValid), floor);
     var three = new JwtTokenVerifier(ring, clock);
-    Row(alg, "ring of 3 keys, token with kid", Measure(withKid, t => three.TestAsync(t).GetAwaiter().GetResult().IsValid), floor);
-    Row(alg, "ring of 3 keys, token without kid", Measure(withoutKid, t => three.TestAsync(t).GetAwaiter().GetResult().IsValid), floor);
-    Row(alg, "usage meter (kid-less, raw signature check)", Measure(withoutKid, t => JwtKeyUsageMeter.Measure(ring, [t]).TokenCount == 1), floor);
+    var cases = new (string Name, Func<double> Run)[]
+    {
+        ("floor: JsonWebTokenHandler, 1 key", () => Measure(withKid, t => handler.ValidateTokenAsync(t, floorParameters).GetAwaiter().GetResult().IsValid)),
+        ("ring of 1 key (JwtTokenVerifier)", () => Measure(withKid, t => oneKey.TestAsync(t).GetAwaiter().GetResult().IsValid)),
+        ("ring of 3 keys, token with kid", () => Measure(withKid, t => three.TestAsync(t).GetAwaiter().GetResult().IsValid)),
+        ("ring of 3 keys, token without kid", () => Measure(withoutKid, t => three.TestAsync(t).GetAwaiter().GetResult().IsValid)),
+        ("usage meter, kid-less (one pass over all lines)", () => MeasureBatch(withoutKid, lines => JwtKeyUsageMeter.Measure(ring, lines).TokenCount)),
+    };
+    // Two rounds over all cases, best of each: the machine is shared, and the first round also warms up the JIT
+    // (tiered compilation) for every path, so no row pays for another's warm-up.
+    var best = new double[cases.Length];
+    for (var round = 0; round < 2; round++)
+    {
+        for (var i = 0; i < cases.Length; i++)
+        {
+            best[i] = Math.Max(best[i], cases[i].Run());
+        }
+    }
+    for (var i = 0; i < cases.Length; i++)
+    {
+        Row(alg, cases[i].Name, best[i], best[0]);
+    }
 }
 
 string[] Sign(JwtKey key, bool includeKid)
@@ -74,6 +90,15 @@ double Measure(string[] tokens, Func<string, bool> validate)
     return count / sw.Elapsed.TotalSeconds;
 }
 
+double MeasureBatch(string[] tokens, Func<IEnumerable<string>, int> measure)
+{
+    Check(measure(tokens.Take(Math.Min(2_000, count))) > 0);
+    var sw = Stopwatch.StartNew();
+    Check(measure(Enumerable.Range(0, count).Select(i => tokens[i % tokens.Length])) == count);
+    sw.Stop();
+    return count / sw.Elapsed.TotalSeconds;
+}
+
 static void Check(bool valid)
 {
     if (!valid)
@@ -83,4 +108,4 @@ static void Check(bool valid)
 }
 
 static void Row(JwtAlgorithm alg, string name, double perSecond, double floor) =>
-    Console.WriteLine($"{alg,-9} {name,-44} {perSecond,12:N0} {1e6 / perSecond,9:N1} {perSecond / floor,8:P0}");
+    Console.WriteLine($"{alg,-9} {name,-48} {perSecond,12:N0} {1e6 / perSecond,9:N1} {perSecond / floor,8:P0}");

@@ -131,7 +131,7 @@ public sealed class JwtTokenVerifier
             SecurityTokenInvalidIssuerException => ("IssuerInvalid", "The token's issuer is not the expected one."),
             SecurityTokenInvalidAudienceException => ("AudienceInvalid", "The token's audience is not the expected one."),
             SecurityTokenInvalidAlgorithmException => ("AlgorithmMismatch", $"The token's alg '{alg}' is not the algorithm of any ring key that could have signed it."),
-            SecurityTokenSignatureKeyNotFoundException when kid is not null => (RotationErrorIds.JwtKeyNotFound, UnknownKid(kid)),
+            SecurityTokenSignatureKeyNotFoundException when kid is not null && !_byKid.ContainsKey(kid) => (RotationErrorIds.JwtKeyNotFound, UnknownKid(kid)),
             SecurityTokenMalformedException => (RotationErrorIds.JwtTokenMalformed, "The token is malformed."),
             _ when kid is not null && !_byKid.ContainsKey(kid) => (RotationErrorIds.JwtKeyNotFound, UnknownKid(kid)),
             _ when kid is not null && _byKid[kid].Algorithm.ToString() != alg => ("AlgorithmMismatch", $"The token claims the key '{kid}' but alg '{alg}'; that key is {_byKid[kid].Algorithm}."),
