@@ -305,6 +305,44 @@ public sealed class JwtKeyRingLifecycleTests
         Assert.Contains(b.Kid, f.Audit.Records[1].Target, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_store_that_hands_back_parsed_fields_still_yields_the_same_ring()
+    {
+        var f = new RingFixture();
+        await f.Manager.AddAsync(f.NewKey(JwtAlgorithm.ES384), activate: true);
+        await f.Manager.AddAsync(f.NewKey(JwtAlgorithm.ES384));
+        await f.Manager.SwitchAsync(TimeSpan.Zero);
+        var asFields = Rotation.Core.Secrets.SecretValue.FromStoreText(f.Store.CurrentText, parseFields: true);
+        Assert.True(asFields.IsFields);
+        var ring = JwtKeyRingSerializer.Deserialize(JwtKeyRingSerializer.DocumentText(asFields), "x", "v");
+        Assert.Equal((await f.Manager.GetAsync()).ActiveKid, ring.ActiveKid);
+        Assert.NotNull(ring.LastSwitch);
+    }
+
+    [Fact]
+    public async Task A_lease_left_by_a_crashed_ring_update_is_released_after_five_minutes_but_a_fresh_one_is_respected()
+    {
+        var f = new RingFixture();
+        await f.Manager.AddAsync(f.NewKey(JwtAlgorithm.HS256), activate: true);
+        // A crashed update: its Pending version stays, holding the lease (the in-memory store stamps real time).
+        await f.Store.PutAsync(Rotation.Core.Secrets.SecretValue.FromText("{}"), Rotation.Core.Stores.SecretStage.Pending, new() { RunId = JwtKeyRingStore.RunIdPrefix + "crashed" });
+        var fresh = new JwtKeyRingManager(f.Store, f.Audit, TimeProvider.System);
+        Assert.Equal(RotationErrorIds.RotationInProgress, (await Assert.ThrowsAsync<RotationException>(() => fresh.AddAsync(f.NewKey(JwtAlgorithm.HS256)))).ErrorId);
+        var later = new JwtKeyRingManager(f.Store, f.Audit, new ManualClock(DateTimeOffset.UtcNow + TimeSpan.FromMinutes(6)));
+        var added = await later.AddAsync(f.NewKey(JwtAlgorithm.HS256));
+        Assert.Equal(added.Kid, (await f.Manager.GetAsync()).NextKid);
+    }
+
+    [Fact]
+    public async Task A_lease_held_by_another_rotation_is_never_released()
+    {
+        var f = new RingFixture();
+        await f.Manager.AddAsync(f.NewKey(JwtAlgorithm.HS256), activate: true);
+        await f.Store.PutAsync(Rotation.Core.Secrets.SecretValue.FromText("{}"), Rotation.Core.Stores.SecretStage.Pending, new() { RunId = "r-20261101T000000Z-abcd" });
+        var later = new JwtKeyRingManager(f.Store, f.Audit, new ManualClock(DateTimeOffset.UtcNow + TimeSpan.FromDays(1)));
+        Assert.Equal(RotationErrorIds.RotationInProgress, (await Assert.ThrowsAsync<RotationException>(() => later.AddAsync(f.NewKey(JwtAlgorithm.HS256)))).ErrorId);
+    }
+
     private static async Task<RotationException> AssertRefused(RingFixture f, string errorId, Func<Task> call)
     {
         var version = f.Store.CurrentVersionId;
