@@ -46,8 +46,8 @@ public static partial class JwtKeyFactory
                 {
                     throw TooWeak(target, $"An RSA key of {bits} bits is below the {JwtAlgorithmInfo.MinimumRsaBits}-bit minimum (RFC 7518 section 3.3). Use -KeySize 2048 or more.");
                 }
-                using var rsa = RSA.Create(bits);
-                return FromPkcs8(algorithm, rsa.ExportPkcs8PrivateKey(), clock, kid);
+                using var pair = KeyPairGenerator.GenerateRsa(bits);
+                return FromPkcs8(algorithm, pair.Key.ExportPkcs8PrivateKey(), clock, kid);
             }
             default:
             {
@@ -56,8 +56,8 @@ public static partial class JwtKeyFactory
                 {
                     throw Errors.Errors.InvalidArgument(target, $"{algorithm} uses the curve {JwtAlgorithmInfo.CurveName(algorithm)} ({curveBits} bits); omit -KeySize or give {curveBits}.");
                 }
-                using var ec = ECDsa.Create(JwtAlgorithmInfo.Curve(algorithm));
-                return FromPkcs8(algorithm, ec.ExportPkcs8PrivateKey(), clock, kid);
+                using var pair = KeyPairGenerator.GenerateEC(JwtAlgorithmInfo.CurveName(algorithm)!);
+                return FromPkcs8(algorithm, pair.Key.ExportPkcs8PrivateKey(), clock, kid);
             }
         }
     }
@@ -106,18 +106,16 @@ public static partial class JwtKeyFactory
         return key;
     }
 
-    /// <summary>RFC 7638: SHA-256 over the required members in lexicographic order, no whitespace, base64url.</summary>
-    public static string Thumbprint(IReadOnlyDictionary<string, string> jwk)
+    /// <summary>
+    /// RFC 7638 thumbprint of a JWK: RSA and EC through the key generator's JwkPublicParameters; the oct form
+    /// ({"k":...,"kty":"oct"}) here, since HMAC keys are this area's own.
+    /// </summary>
+    public static string Thumbprint(IReadOnlyDictionary<string, string> jwk) => jwk["kty"] switch
     {
-        string[] required = jwk["kty"] switch
-        {
-            JwtAlgorithmInfo.Rsa => ["e", "kty", "n"],
-            JwtAlgorithmInfo.Ec => ["crv", "kty", "x", "y"],
-            _ => ["k", "kty"],
-        };
-        var members = required.ToDictionary(m => m, m => jwk[m], StringComparer.Ordinal);
-        return Base64UrlEncoder.Encode(SHA256.HashData(Encoding.UTF8.GetBytes(CanonicalJson(members))));
-    }
+        JwtAlgorithmInfo.Rsa => JwkPublicParameters.ForRsa(jwk["n"], jwk["e"]).Thumbprint(),
+        JwtAlgorithmInfo.Ec => JwkPublicParameters.ForEC(jwk["crv"], jwk["x"], jwk["y"]).Thumbprint(),
+        _ => Base64UrlEncoder.Encode(SHA256.HashData(Encoding.UTF8.GetBytes(CanonicalJson(new Dictionary<string, string>(StringComparer.Ordinal) { ["k"] = jwk["k"], ["kty"] = JwtAlgorithmInfo.Oct })))),
+    };
 
     /// <summary>Members in ordinal order, no whitespace: the RFC 7638 form (every value here is a plain ASCII string).</summary>
     internal static string CanonicalJson(IEnumerable<KeyValuePair<string, string>> members) =>
@@ -183,13 +181,7 @@ public static partial class JwtKeyFactory
                 {
                     throw TooWeak(target, $"The RSA key is {rsa.KeySize} bits, below the {JwtAlgorithmInfo.MinimumRsaBits}-bit minimum (RFC 7518 section 3.3).");
                 }
-                var p = rsa.ExportParameters(false);
-                return (new SortedDictionary<string, string>(StringComparer.Ordinal)
-                {
-                    ["e"] = Base64UrlEncoder.Encode(p.Exponent!),
-                    ["kty"] = JwtAlgorithmInfo.Rsa,
-                    ["n"] = Base64UrlEncoder.Encode(p.Modulus!),
-                }, rsa.KeySize);
+                return (Sorted(JwkPublicParameters.From(rsa.ExportParameters(false))), rsa.KeySize);
             }
             if (JwtAlgorithmInfo.KeyType(algorithm) == JwtAlgorithmInfo.Ec)
             {
@@ -201,13 +193,7 @@ public static partial class JwtKeyFactory
                 {
                     throw Invalid(target, $"{algorithm} needs a key on {JwtAlgorithmInfo.CurveName(algorithm)}, but the key is on another curve ({p.Curve.Oid?.FriendlyName ?? "unknown"}).");
                 }
-                return (new SortedDictionary<string, string>(StringComparer.Ordinal)
-                {
-                    ["crv"] = JwtAlgorithmInfo.CurveName(algorithm)!,
-                    ["kty"] = JwtAlgorithmInfo.Ec,
-                    ["x"] = Base64UrlEncoder.Encode(p.Q.X!),
-                    ["y"] = Base64UrlEncoder.Encode(p.Q.Y!),
-                }, ec.KeySize);
+                return (Sorted(JwkPublicParameters.From(p, JwtAlgorithmInfo.CurveName(algorithm)!)), ec.KeySize);
             }
         }
         catch (CryptographicException ex)
@@ -216,6 +202,8 @@ public static partial class JwtKeyFactory
         }
         throw Invalid(target, $"{algorithm} keys have no private key.");
     }
+
+    private static SortedDictionary<string, string> Sorted(JwkPublicParameters jwk) => new(jwk.ToDictionary().ToDictionary(), StringComparer.Ordinal);
 
     internal static RotationException TooWeak(string target, string message) =>
         new(RotationErrorIds.JwtKeyTooWeak, RotationErrorCategory.SecurityError, target, message);

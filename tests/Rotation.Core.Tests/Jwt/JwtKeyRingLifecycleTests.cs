@@ -238,7 +238,7 @@ public sealed class JwtKeyRingLifecycleTests
         Assert.Equal(old.Kid, ring.ActiveKid);
         Assert.Equal(next.Kid, ring.NextKid);
         Assert.Empty(ring.Retiring);
-        Assert.Contains(f.Audit.Records, r => r.Event == "JwtKeySwitchUndone" && r.Reason == Audit.AuditReason.Rollback);
+        Assert.Contains(f.Audit.Records, r => r.Event == "JwtKeySwitchUndone" && r.Reason == Rotation.Core.Audit.AuditReason.Rollback);
         await AssertRefused(f, RotationErrorIds.JwtNothingToUndo, () => f.Manager.UndoSwitchAsync());
         // Once the old key is removed there is nothing to roll back to.
         await f.Manager.SwitchAsync(TimeSpan.Zero);
@@ -260,7 +260,7 @@ public sealed class JwtKeyRingLifecycleTests
         var result = await f.Test(token);
         Assert.False(result.IsValid);
         Assert.Contains("revoked", result.Reason, StringComparison.Ordinal);
-        Assert.Contains(f.Audit.Records, r => r.Event == "JwtKeyRevoked" && r.Reason == Audit.AuditReason.Emergency && r.Fingerprint == compromised.Fingerprint);
+        Assert.Contains(f.Audit.Records, r => r.Event == "JwtKeyRevoked" && r.Reason == Rotation.Core.Audit.AuditReason.Emergency && r.Fingerprint == compromised.Fingerprint);
         var tomb = revocation.Ring.Find(compromised.Kid)!;
         Assert.False(tomb.HasMaterial);
         Assert.True(tomb.Revoked);
