@@ -106,6 +106,31 @@ public static partial class JwtKeyUsageMeter
         };
     }
 
+    /// <summary>The lines of log files, read lazily; a missing or unreadable file is a RotationException, not a crash.</summary>
+    public static IEnumerable<string> ReadLines(IEnumerable<string> paths)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        foreach (var path in paths)
+        {
+            IEnumerator<string> lines;
+            try
+            {
+                lines = File.ReadLines(path).GetEnumerator();
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw Errors.Errors.NotFound(Rotation.Core.Errors.RotationErrorIds.InvalidArgument, path, $"Cannot read the log file '{path}': {ex.Message}", ex);
+            }
+            using (lines)
+            {
+                while (lines.MoveNext())
+                {
+                    yield return lines.Current;
+                }
+            }
+        }
+    }
+
     /// <summary>The key a token belongs to, or null when the text is not a JWS at all (a false regex hit).</summary>
     private static (string Kid, string By)? Attribute(string token, JwtKeyRing ring, JwsSignatureChecker checker)
     {

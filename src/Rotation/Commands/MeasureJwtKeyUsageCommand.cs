@@ -43,7 +43,7 @@ public sealed class MeasureJwtKeyUsageCommand : RotationCmdlet
         var manager = JwtKeyRingManager.Open(Services, Uri);
         var ring = Run(() => manager.GetAsync(CancellationToken));
         var lines = ParameterSetName == PathSet
-            ? Path.SelectMany(p => File.ReadLines(GetUnresolvedProviderPathFromPSPath(p)))
+            ? JwtKeyUsageMeter.ReadLines(Path.Select(GetUnresolvedProviderPathFromPSPath))
             : _lines;
         WriteObject(JwtKeyUsageMeter.Measure(ring, lines, Threshold));
     });

@@ -23,6 +23,8 @@ public sealed class JwtKeyLayoutTests
         var (f, old, next) = await SwitchedRing(JwtAlgorithm.HS256);
         var layout = JwtKeyLayouts.Render(await f.Manager.GetAsync(), JwtKeyLayoutKind.CurrentAndOld);
         Assert.Equal(["JWT_SECRET", "JWT_SECRET_OLD"], layout.Fields.Keys.Order());
+        // Set-RotationSecret -Fields is a non-generic IDictionary: the layout's map must bind to it.
+        Assert.IsAssignableFrom<System.Collections.IDictionary>(layout.Fields);
         Assert.Equal(next.Material!.HmacSecret, layout.Fields["JWT_SECRET"]);
         Assert.Equal(old.Material!.HmacSecret, layout.Fields["JWT_SECRET_OLD"]);
         // A fresh ring has no old key: the field is absent, never an empty (forgeable) secret.

@@ -90,6 +90,12 @@ public sealed class JwtTokenTests
         Assert.False(lower.MeetsThreshold);
         Assert.Equal(1, lower.Keys.Single(k => k.Kid == JwtKeyUsageMeter.Unmatched).Count);
         Assert.False(JwtKeyUsageMeter.Measure(ring, ["nothing"], 0.5).MeetsThreshold);
+
+        using var dir = Infrastructure.TestEnvironment.NewTempDirectory();
+        File.WriteAllLines(dir.File("access.log"), lines);
+        Assert.Equal(21, JwtKeyUsageMeter.Measure(ring, JwtKeyUsageMeter.ReadLines([dir.File("access.log")])).TokenCount);
+        var missing = Assert.Throws<RotationException>(() => JwtKeyUsageMeter.Measure(ring, JwtKeyUsageMeter.ReadLines([dir.File("missing.log")])));
+        Assert.Equal(RotationErrorIds.InvalidArgument, missing.ErrorId);
     }
 
     [Theory]
