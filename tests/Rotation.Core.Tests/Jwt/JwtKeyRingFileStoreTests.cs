@@ -82,4 +82,28 @@ public sealed class JwtKeyRingFileStoreTests
         Assert.Equal(2, ring.KeyCount);
         Assert.False((await registry.Open(uri).DescribeAsync()).HasPending);
     }
+
+    [Fact]
+    public async Task Through_the_module_services_the_audit_log_and_state_folder_hold_no_key_material()
+    {
+        using var state = TestEnvironment.NewTempDirectory();
+        using var stores = TestEnvironment.NewTempDirectory();
+        var env = new Dictionary<string, string?> { [Rotation.Core.Runs.RotationPaths.StateDirVariable] = state.Path };
+        var services = Rotation.Core.Runs.RotationEnvironment.CreateServices(Rotation.Core.Runs.NullRotationLog.Instance, name => env.GetValueOrDefault(name));
+        var uri = $"file://{stores.File("secrets.json")}#jwt-ring";
+        var manager = JwtKeyRingManager.Open(services, uri);
+        var a = await manager.AddAsync(JwtKeyFactory.New(JwtAlgorithm.HS512, services.Clock), activate: true);
+        var b = await manager.AddAsync(JwtKeyFactory.New(JwtAlgorithm.ES256, services.Clock));
+        await manager.SwitchAsync(TimeSpan.Zero);
+        await manager.UndoSwitchAsync();
+        var revocation = await manager.RevokeAsync(a.Kid);
+        var ring = await manager.GetAsync();
+        var secrets = new List<string> { a.Material!.HmacSecret!, Convert.ToBase64String(b.Material!.Pkcs8!)[..60] };
+        secrets.AddRange(JwtKeyMaterialTests.Secrets(ring));
+        var captured = LeakAssert.FilesUnder(state.Path).ToList();
+        Assert.Contains(captured, c => c.Text.Contains("JwtKeyRevoked", StringComparison.Ordinal));
+        captured.Add(("revocation", revocation.ToString()));
+        captured.Add(("ring", ring.ToString()));
+        LeakAssert.NoneOf(secrets, captured);
+    }
 }
