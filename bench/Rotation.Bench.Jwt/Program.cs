@@ -4,6 +4,7 @@ using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using Rotation.Core.Jwt;
 
+// Usage: Rotation.Bench.Jwt [count, default 100000] [algorithms, default HS256,RS256,ES256]
 // Validating N tokens against a ring of three keys (Retiring, Active, Next: the middle of a rollover), with and
 // without kid, against the floor of one key validated by JsonWebTokenHandler directly. A Stopwatch console rather
 // than BenchmarkDotNet: one run, one table, comparable rows measured in the same process a few seconds apart.
@@ -13,7 +14,10 @@ var clock = TimeProvider.System;
 Console.WriteLine($"JWT key ring validation, {count:N0} tokens per row ({DistinctTokens:N0} distinct, reused), {Environment.ProcessorCount} cores, .NET {Environment.Version}");
 Console.WriteLine($"{"algorithm",-9} {"case",-48} {"tokens/s",12} {"us/token",9} {"vs floor",9}");
 
-foreach (var alg in new[] { JwtAlgorithm.HS256, JwtAlgorithm.RS256, JwtAlgorithm.ES256 })
+var algorithms = args.Length > 1
+    ? args[1].Split(',').Select(Enum.Parse<JwtAlgorithm>).ToArray()
+    : [JwtAlgorithm.HS256, JwtAlgorithm.RS256, JwtAlgorithm.ES256];
+foreach (var alg in algorithms)
 {
     var now = clock.GetUtcNow();
     var ring = new JwtKeyRing { Uri = "bench" };

@@ -40,7 +40,7 @@ public sealed record JwtKey
     /// <summary>JWK "kty": oct, RSA or EC.</summary>
     public string KeyType => JwtAlgorithmInfo.KeyType(Algorithm);
 
-    /// <summary>Bits: HMAC secret length, RSA modulus, EC curve size.</summary>
+    /// <summary>Bits: the HMAC key length (UTF-8 bytes of the secret text: 688 for the default 64 random bytes as base64url), RSA modulus, EC curve size.</summary>
     public int KeySize { get; init; }
 
     /// <summary>Identifies the key without revealing it: of the public JWK for RSA/EC, of the secret for HMAC.</summary>

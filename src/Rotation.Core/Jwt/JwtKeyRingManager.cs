@@ -119,7 +119,9 @@ public sealed class JwtKeyRingManager
         ArgumentException.ThrowIfNullOrEmpty(kid);
         var ring = await _store.LoadAsync(cancellationToken).ConfigureAwait(false);
         var (updated, revoked, replacement) = JwtKeyLifecycle.Revoke(ring, kid,
-            old => JwtKeyFactory.New(old.Algorithm, _clock, keySize: old.KeyType == "EC" ? null : Math.Max(old.KeySize, JwtAlgorithmInfo.IsHmac(old.Algorithm) ? JwtAlgorithmInfo.DefaultHmacBits : JwtAlgorithmInfo.DefaultRsaBits)),
+            // Same algorithm; RSA keeps its modulus size, HMAC gets the default 64 random bytes (an HMAC key's
+            // KeySize is its text length, larger than its entropy, so copying it would grow the key every time).
+            old => JwtKeyFactory.New(old.Algorithm, _clock, keySize: old.KeyType == JwtAlgorithmInfo.Rsa ? old.KeySize : null),
             _clock.GetUtcNow(), Uri);
         var saved = await _store.SaveAsync(updated, $"JWT key ring: emergency revocation of {kid}", cancellationToken).ConfigureAwait(false);
         Audit("JwtKeyRevoked", revoked, AuditReason.Emergency);

@@ -257,6 +257,7 @@ public sealed class JwtKeyRingLifecycleTests
         Assert.NotNull(revocation.ReplacementKid);
         Assert.Equal(revocation.ReplacementKid, revocation.Ring.ActiveKid);
         Assert.Equal(JwtAlgorithm.HS384, revocation.Ring.Active!.Algorithm);
+        Assert.Equal(compromised.KeySize, revocation.Ring.Active.KeySize);
         var result = await f.Test(token);
         Assert.False(result.IsValid);
         Assert.Contains("revoked", result.Reason, StringComparison.Ordinal);
