@@ -306,22 +306,8 @@ public sealed class RunEngine
 
     private void Audit(RotationRun run, string eventName, bool success, string? step = null, string? error = null, bool rollbackRequired = false,
         double? downtime = null, string? fingerprint = null, AuditReason? reason = null) =>
-        _services.Audit.Write(new RotationAuditRecord
-        {
-            Timestamp = _services.Clock.GetUtcNow(),
-            Event = eventName,
-            CredentialType = run.Parameters.GetValueOrDefault(RunParameters.CredentialType),
-            Target = run.Target,
-            PerformedBy = _services.PerformedBy,
-            Reason = reason ?? run.Reason,
-            Success = success,
-            DowntimeSeconds = downtime,
-            RollbackRequired = rollbackRequired,
-            RunId = run.RunId,
-            Step = step,
-            Fingerprint = fingerprint,
-            Error = error,
-        });
+        _services.WriteAudit(eventName, run.Target, success, reason ?? run.Reason, run.Parameters.GetValueOrDefault(RunParameters.CredentialType),
+            run.RunId, step, fingerprint, error, rollbackRequired, downtime);
 }
 
 /// <summary>Step boundaries where a test can simulate a crash.</summary>

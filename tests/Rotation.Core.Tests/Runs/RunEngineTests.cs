@@ -236,12 +236,26 @@ public sealed class RunEngineTests
         Assert.Contains(FakeTarget.InputKey, ex.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task No_secret_value_reaches_the_journal_the_audit_log_or_the_log()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task No_secret_value_reaches_the_journal_the_audit_log_or_the_log(bool journalInStore)
     {
         using var dir = TestEnvironment.NewTempDirectory();
         var log = new CapturingLog();
         var services = RunTestKit.Services(dir.Path, log, new SampleRunbook());
+        if (journalInStore)
+        {
+            services = new RotationServices
+            {
+                Stores = services.Stores,
+                StoreContext = services.StoreContext,
+                Journal = new StoreRunJournal($"file://{dir.File("journal.json")}#journal", services.Stores, services.StoreContext, log),
+                Audit = services.Audit,
+                Runbooks = services.Runbooks,
+                Log = log,
+            };
+        }
         var password = SecretGenerator.NewPassword(32);
         var target = FakeTarget.Initial();
         var inputs = new Dictionary<string, object>
