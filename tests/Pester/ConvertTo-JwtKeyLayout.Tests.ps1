@@ -3,10 +3,6 @@
 Describe 'ConvertTo-JwtKeyLayout' {
     BeforeAll {
         . "$PSScriptRoot/TestHelpers.ps1"
-        function Get-OwnParameter([string] $Name) {
-            $common = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
-            (Get-Command $Name).Parameters.Keys | Where-Object { $_ -notin $common } | Sort-Object
-        }
         function New-TestRing {
             $uri = "file://$TestDrive/s-$([guid]::NewGuid().ToString('N')).json#jwt-ring"
             New-JwtSigningKey -Algorithm HS256 | Add-JwtSigningKey -Uri $uri -Activate | Out-Null
@@ -15,7 +11,7 @@ Describe 'ConvertTo-JwtKeyLayout' {
     }
 
     It 'has exactly the documented parameters' {
-        Get-OwnParameter ConvertTo-JwtKeyLayout | Should -Be (@('Uri', 'Layout', 'PublishLead', 'Path') | Sort-Object)
+        Get-RotationDeclaredParameter -CommandName ConvertTo-JwtKeyLayout | Should -Be (@('Uri', 'Layout', 'PublishLead', 'Path') | Sort-Object)
     }
 
     It 'renders CurrentAndOld and pipes into Set-RotationSecret -Shape Json' {

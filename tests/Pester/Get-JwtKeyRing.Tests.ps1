@@ -3,10 +3,6 @@
 Describe 'Get-JwtKeyRing' {
     BeforeAll {
         . "$PSScriptRoot/TestHelpers.ps1"
-        function Get-OwnParameter([string] $Name) {
-            $common = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
-            (Get-Command $Name).Parameters.Keys | Where-Object { $_ -notin $common } | Sort-Object
-        }
         function New-TestRing {
             $uri = "file://$TestDrive/s-$([guid]::NewGuid().ToString('N')).json#jwt-ring"
             New-JwtSigningKey -Algorithm HS256 | Add-JwtSigningKey -Uri $uri -Activate | Out-Null
@@ -15,7 +11,7 @@ Describe 'Get-JwtKeyRing' {
     }
 
     It 'has exactly the documented parameters' {
-        Get-OwnParameter Get-JwtKeyRing | Should -Be @('Uri')
+        Get-RotationDeclaredParameter -CommandName Get-JwtKeyRing | Should -Be 'Uri'
     }
 
     It 'returns the ring with its keys and never their material' {

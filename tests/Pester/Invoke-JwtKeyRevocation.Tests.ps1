@@ -3,10 +3,6 @@
 Describe 'Invoke-JwtKeyRevocation' {
     BeforeAll {
         . "$PSScriptRoot/TestHelpers.ps1"
-        function Get-OwnParameter([string] $Name) {
-            $common = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
-            (Get-Command $Name).Parameters.Keys | Where-Object { $_ -notin $common } | Sort-Object
-        }
         function New-TestRing {
             $uri = "file://$TestDrive/s-$([guid]::NewGuid().ToString('N')).json#jwt-ring"
             New-JwtSigningKey -Algorithm HS256 | Add-JwtSigningKey -Uri $uri -Activate | Out-Null
@@ -15,7 +11,7 @@ Describe 'Invoke-JwtKeyRevocation' {
     }
 
     It 'has exactly the documented parameters' {
-        Get-OwnParameter Invoke-JwtKeyRevocation | Should -Be (@('Uri', 'Kid', 'Force') | Sort-Object)
+        Get-RotationDeclaredParameter -CommandName Invoke-JwtKeyRevocation | Should -Be (@('Uri', 'Kid', 'Force') | Sort-Object)
     }
 
     It 'revokes the active key at once and activates a new one' {

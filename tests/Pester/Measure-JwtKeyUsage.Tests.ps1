@@ -3,10 +3,6 @@
 Describe 'Measure-JwtKeyUsage' {
     BeforeAll {
         . "$PSScriptRoot/TestHelpers.ps1"
-        function Get-OwnParameter([string] $Name) {
-            $common = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
-            (Get-Command $Name).Parameters.Keys | Where-Object { $_ -notin $common } | Sort-Object
-        }
         function New-TestRing {
             $uri = "file://$TestDrive/s-$([guid]::NewGuid().ToString('N')).json#jwt-ring"
             New-JwtSigningKey -Algorithm HS256 | Add-JwtSigningKey -Uri $uri -Activate | Out-Null
@@ -15,7 +11,7 @@ Describe 'Measure-JwtKeyUsage' {
     }
 
     It 'has exactly the documented parameters' {
-        Get-OwnParameter Measure-JwtKeyUsage | Should -Be (@('Uri', 'Path', 'InputObject', 'Threshold') | Sort-Object)
+        Get-RotationDeclaredParameter -CommandName Measure-JwtKeyUsage | Should -Be (@('Uri', 'Path', 'InputObject', 'Threshold') | Sort-Object)
     }
 
     It 'reports zero tokens and no threshold met for lines without tokens' {

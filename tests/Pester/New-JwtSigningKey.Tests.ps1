@@ -3,10 +3,6 @@
 Describe 'New-JwtSigningKey' {
     BeforeAll {
         . "$PSScriptRoot/TestHelpers.ps1"
-        function Get-OwnParameter([string] $Name) {
-            $common = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
-            (Get-Command $Name).Parameters.Keys | Where-Object { $_ -notin $common } | Sort-Object
-        }
         function New-TestRing {
             $uri = "file://$TestDrive/s-$([guid]::NewGuid().ToString('N')).json#jwt-ring"
             New-JwtSigningKey -Algorithm HS256 | Add-JwtSigningKey -Uri $uri -Activate | Out-Null
@@ -15,7 +11,7 @@ Describe 'New-JwtSigningKey' {
     }
 
     It 'has exactly the documented parameters' {
-        Get-OwnParameter New-JwtSigningKey | Should -Be (@('Algorithm', 'Kid', 'KeySize', 'Secret') | Sort-Object)
+        Get-RotationDeclaredParameter -CommandName New-JwtSigningKey | Should -Be (@('Algorithm', 'Kid', 'KeySize', 'Secret') | Sort-Object)
     }
 
     It 'creates a key of every algorithm with a thumbprint kid and no visible material' {

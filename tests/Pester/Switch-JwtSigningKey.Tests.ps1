@@ -3,10 +3,6 @@
 Describe 'Switch-JwtSigningKey' {
     BeforeAll {
         . "$PSScriptRoot/TestHelpers.ps1"
-        function Get-OwnParameter([string] $Name) {
-            $common = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
-            (Get-Command $Name).Parameters.Keys | Where-Object { $_ -notin $common } | Sort-Object
-        }
         function New-TestRing {
             $uri = "file://$TestDrive/s-$([guid]::NewGuid().ToString('N')).json#jwt-ring"
             New-JwtSigningKey -Algorithm HS256 | Add-JwtSigningKey -Uri $uri -Activate | Out-Null
@@ -15,7 +11,7 @@ Describe 'Switch-JwtSigningKey' {
     }
 
     It 'has exactly the documented parameters' {
-        Get-OwnParameter Switch-JwtSigningKey | Should -Be (@('Uri', 'PublishLead') | Sort-Object)
+        Get-RotationDeclaredParameter -CommandName Switch-JwtSigningKey | Should -Be (@('Uri', 'PublishLead') | Sort-Object)
     }
 
     It 'refuses to switch before the publish lead and changes nothing' {
@@ -32,7 +28,7 @@ Describe 'Switch-JwtSigningKey' {
         $next = New-JwtSigningKey -Algorithm HS256 | Add-JwtSigningKey -Uri $uri
         $ring = Switch-JwtSigningKey -Uri $uri -PublishLead 0
         $ring.ActiveKid | Should -Be $next.Kid
-        $ring.RetiringKids | Should -Be @($old)
+        $ring.RetiringKids | Should -Be $old
     }
 
     It 'changes nothing with -WhatIf' {

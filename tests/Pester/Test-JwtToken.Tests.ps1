@@ -3,10 +3,6 @@
 Describe 'Test-JwtToken' {
     BeforeAll {
         . "$PSScriptRoot/TestHelpers.ps1"
-        function Get-OwnParameter([string] $Name) {
-            $common = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
-            (Get-Command $Name).Parameters.Keys | Where-Object { $_ -notin $common } | Sort-Object
-        }
         function New-TestRing {
             $uri = "file://$TestDrive/s-$([guid]::NewGuid().ToString('N')).json#jwt-ring"
             New-JwtSigningKey -Algorithm HS256 | Add-JwtSigningKey -Uri $uri -Activate | Out-Null
@@ -15,7 +11,7 @@ Describe 'Test-JwtToken' {
     }
 
     It 'has exactly the documented parameters' {
-        Get-OwnParameter Test-JwtToken | Should -Be (@('Uri', 'Token', 'Issuer', 'Audience', 'IgnoreLifetime', 'ClockSkew', 'Detailed') | Sort-Object)
+        Get-RotationDeclaredParameter -CommandName Test-JwtToken | Should -Be (@('Uri', 'Token', 'Issuer', 'Audience', 'IgnoreLifetime', 'ClockSkew', 'Detailed') | Sort-Object)
     }
 
     It 'returns a bool, and a reason with -Detailed' {

@@ -3,10 +3,6 @@
 Describe 'Undo-JwtSigningKey' {
     BeforeAll {
         . "$PSScriptRoot/TestHelpers.ps1"
-        function Get-OwnParameter([string] $Name) {
-            $common = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
-            (Get-Command $Name).Parameters.Keys | Where-Object { $_ -notin $common } | Sort-Object
-        }
         function New-TestRing {
             $uri = "file://$TestDrive/s-$([guid]::NewGuid().ToString('N')).json#jwt-ring"
             New-JwtSigningKey -Algorithm HS256 | Add-JwtSigningKey -Uri $uri -Activate | Out-Null
@@ -15,7 +11,7 @@ Describe 'Undo-JwtSigningKey' {
     }
 
     It 'has exactly the documented parameters' {
-        Get-OwnParameter Undo-JwtSigningKey | Should -Be @('Uri')
+        Get-RotationDeclaredParameter -CommandName Undo-JwtSigningKey | Should -Be 'Uri'
     }
 
     It 'rolls back the last switch while the old key is retiring' {
