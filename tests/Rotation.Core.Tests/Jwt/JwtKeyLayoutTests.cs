@@ -34,6 +34,17 @@ public sealed class JwtKeyLayoutTests
     }
 
     [Fact]
+    public async Task The_layout_pipes_into_set_rotation_secret_shape_json_as_the_same_field_map()
+    {
+        var (f, _, _) = await SwitchedRing(JwtAlgorithm.HS256);
+        var layout = JwtKeyLayouts.Render(await f.Manager.GetAsync(), JwtKeyLayoutKind.CurrentAndOld);
+        // What Set-RotationSecret -Shape Json does with the Fields it bound by property name.
+        var value = Rotation.Core.Stores.SecretShaper.Shape(Rotation.Core.Stores.SecretShape.Json,
+            new Rotation.Core.Stores.SecretShapeInput { Fields = (System.Collections.IDictionary)layout.Fields }, "file:///tmp/app.json#jwt-secret");
+        Assert.Equal(layout.Fields.OrderBy(p => p.Key, StringComparer.Ordinal), value.Fields.OrderBy(p => p.Key, StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task CurrentNewDate_before_and_after_the_switch()
     {
         var f = new RingFixture();
