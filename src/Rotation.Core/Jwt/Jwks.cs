@@ -60,6 +60,16 @@ public static class Jwks
 
 internal static class JwtKeyOrder
 {
+    /// <summary>
+    /// Verification keys in the order a kid-less token should try them: the Active key first (it signs nearly
+    /// every token in flight), then Next, then Retiring newest first.
+    /// </summary>
+    public static IReadOnlyList<JwtKey> MostLikelySignerFirst(JwtKeyRing ring) =>
+        ring.VerificationKeys
+            .OrderBy(k => k.Status switch { JwtKeyStatus.Active => 0, JwtKeyStatus.Next => 1, _ => 2 })
+            .ThenByDescending(k => k.RetiringSince)
+            .ToList();
+
     /// <summary>Verification keys newest first: Next, Active, then Retiring by how recently they stopped signing.</summary>
     public static IReadOnlyList<JwtKey> NewestFirst(JwtKeyRing ring) =>
         ring.VerificationKeys

@@ -66,7 +66,7 @@ public static partial class JwtKeyUsageMeter
         var counts = new Dictionary<string, (int Count, string By)>(StringComparer.Ordinal);
         var lineCount = 0;
         var total = 0;
-        using var checker = new JwsSignatureChecker(ring.VerificationKeys);
+        using var checker = new JwsSignatureChecker(JwtKeyOrder.MostLikelySignerFirst(ring));
         foreach (var line in lines)
         {
             lineCount++;

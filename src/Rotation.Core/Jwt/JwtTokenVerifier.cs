@@ -67,7 +67,8 @@ public sealed class JwtTokenVerifier
         _clock = clock;
         _ring = ring;
         _byKid = ring.VerificationKeys.ToDictionary(k => k.Kid, StringComparer.Ordinal);
-        var keys = ring.VerificationKeys.Select(JwtKeyCrypto.VerificationKey).ToList();
+        // Kid-less tokens are tried against every key in this order; the Active key first saves work on most.
+        var keys = JwtKeyOrder.MostLikelySignerFirst(ring).Select(JwtKeyCrypto.VerificationKey).ToList();
         _parameters = new TokenValidationParameters
         {
             IssuerSigningKeys = keys,
