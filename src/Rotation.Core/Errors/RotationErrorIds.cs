@@ -85,6 +85,9 @@ public static class RotationErrorIds
     public const string JwtKeyRingTampered = nameof(JwtKeyRingTampered);
     public const string JwtNoNextKey = nameof(JwtNoNextKey);
     public const string JwtNothingToUndo = nameof(JwtNothingToUndo);
+    public const string JwtKeyExists = nameof(JwtKeyExists);
+    public const string JwtKeyLayoutUnsupported = nameof(JwtKeyLayoutUnsupported);
+    public const string JwtTokenMalformed = nameof(JwtTokenMalformed);
 
     // Kubernetes
     public const string KubeContextNotFound = nameof(KubeContextNotFound);
