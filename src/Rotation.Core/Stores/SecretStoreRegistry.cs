@@ -14,6 +14,7 @@ public sealed class SecretStoreRegistry
     {
         var r = new SecretStoreRegistry();
         // Backends register here (one line each).
+        r.Register(SecretStoreUri.Kubernetes, Kubernetes.KubeSecretStore.Open, handlesFieldsNatively: true);
         return r;
     }
 
