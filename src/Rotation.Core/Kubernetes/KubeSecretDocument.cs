@@ -172,5 +172,12 @@ internal sealed class KubeSecretDocument
 
         [JsonPropertyName("fingerprint")]
         public string? Fingerprint { get; set; }
+
+        /// <summary>True when the version is one string (kept under the key <see cref="TextKey"/>), not a map.</summary>
+        [JsonPropertyName("text")]
+        public bool? Text { get; set; }
     }
+
+    /// <summary>The key a single-string value is kept under when written to a whole secret.</summary>
+    public const string TextKey = "value";
 }

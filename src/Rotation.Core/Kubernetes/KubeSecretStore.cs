@@ -86,7 +86,7 @@ public sealed class KubeSecretStore : ISecretStore, IDisposable
                 Stages = Stages(doc, info.Version),
                 CreatedAt = info.CreatedAt,
                 RunId = info.RunId,
-                Fingerprint = Value(fields).Fingerprint,
+                Fingerprint = Value(fields, info).Fingerprint,
             });
         }
         return new SecretDescription { Uri = Uri, Exists = true, Versions = versions };
@@ -126,8 +126,8 @@ public sealed class KubeSecretStore : ISecretStore, IDisposable
                 }
                 // A second key of the same run builds on that run's pending document; otherwise on Current.
                 var baseFields = doc.PendingFields is not null && doc.Stages.Pending is not null ? doc.PendingFields : doc.Plain;
-                var fields = Compose(baseFields, value);
-                var info = NewInfo(token, options.RunId, now, fields);
+                var (fields, text) = Compose(baseFields, value);
+                var info = NewInfo(token, options.RunId, now, fields, text);
                 doc.PendingFields = fields;
                 doc.Stages.Pending = info;
                 result = ToStored(fields, info, [SecretStage.Pending]);
@@ -143,8 +143,8 @@ public sealed class KubeSecretStore : ISecretStore, IDisposable
                 result = ToStored(doc.Plain, doc.CurrentInfo, Stages(doc, token));
                 return null;
             }
-            var newFields = Compose(doc.Plain, value);
-            var newInfo = NewInfo(token, options.RunId, now, newFields);
+            var (newFields, newText) = Compose(doc.Plain, value);
+            var newInfo = NewInfo(token, options.RunId, now, newFields, newText);
             Promote(doc, newFields, newInfo, now);
             result = ToStored(newFields, newInfo, [SecretStage.Current]);
             return doc;
@@ -232,11 +232,16 @@ public sealed class KubeSecretStore : ISecretStore, IDisposable
         doc.Stages.Current = info;
     }
 
-    private SortedDictionary<string, string> Compose(IDictionary<string, string> baseFields, SecretValue value)
+    private (SortedDictionary<string, string> Fields, bool Text) Compose(IDictionary<string, string> baseFields, SecretValue value)
     {
         if (_key is not null)
         {
-            return new SortedDictionary<string, string>(baseFields, StringComparer.Ordinal) { [_key] = value.Text };
+            return (new SortedDictionary<string, string>(baseFields, StringComparer.Ordinal) { [_key] = value.Text }, false);
+        }
+        if (!value.IsFields && !value.Text.TrimStart().StartsWith('{'))
+        {
+            // One string for the whole secret: kept under 'value', and read back as one string.
+            return (new SortedDictionary<string, string>(StringComparer.Ordinal) { [KubeSecretDocument.TextKey] = value.Text }, true);
         }
         var map = value.AsFields(Uri.Original);
         if (map.Count == 0)
@@ -249,18 +254,19 @@ public sealed class KubeSecretStore : ISecretStore, IDisposable
             throw new RotationException(RotationErrorIds.SecretShapeInvalid, RotationErrorCategory.InvalidData, Uri.Original,
                 $"'{bad}' cannot be a key of a Kubernetes Secret (keys are [-._a-zA-Z0-9]+, and .rotation-* is reserved).");
         }
-        return new SortedDictionary<string, string>(map.ToDictionary(kv => kv.Key, kv => kv.Value), StringComparer.Ordinal);
+        return (new SortedDictionary<string, string>(map.ToDictionary(kv => kv.Key, kv => kv.Value), StringComparer.Ordinal), false);
     }
 
     internal static bool IsValidKey(string key) =>
         key.Length is > 0 and <= 253 && key is not "." and not ".." && key.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
 
-    private static StageInfo NewInfo(string? token, string? runId, DateTimeOffset now, SortedDictionary<string, string> fields) => new()
+    private static StageInfo NewInfo(string? token, string? runId, DateTimeOffset now, SortedDictionary<string, string> fields, bool text) => new()
     {
         Version = token ?? Guid.NewGuid().ToString(),
         RunId = runId,
         CreatedAt = now,
         Fingerprint = SecretValue.FromFields(fields).Fingerprint,
+        Text = text ? true : null,
     };
 
     private static (SortedDictionary<string, string>? Fields, StageInfo? Info) Stage(KubeSecretDocument doc, SecretStage stage) => stage switch
@@ -288,11 +294,13 @@ public sealed class KubeSecretStore : ISecretStore, IDisposable
         return stages;
     }
 
-    private SecretValue Value(IDictionary<string, string> fields)
+    private SecretValue Value(IDictionary<string, string> fields, StageInfo? info)
     {
         if (_key is null)
         {
-            return SecretValue.FromFields(fields);
+            return info?.Text == true && fields.Count == 1 && fields.TryGetValue(KubeSecretDocument.TextKey, out var text)
+                ? SecretValue.FromText(text)
+                : SecretValue.FromFields(fields);
         }
         return fields.TryGetValue(_key, out var v)
             ? SecretValue.FromText(v)
@@ -307,7 +315,7 @@ public sealed class KubeSecretStore : ISecretStore, IDisposable
         Stages = stages,
         CreatedAt = info.CreatedAt,
         RunId = info.RunId,
-        Value = Value(fields),
+        Value = Value(fields, info),
     };
 
     private async Task<KubeSecretDocument?> ReadAsync(CancellationToken cancellationToken)

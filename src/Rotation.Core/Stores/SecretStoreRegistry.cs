@@ -14,6 +14,8 @@ public sealed class SecretStoreRegistry
     {
         var r = new SecretStoreRegistry();
         // Backends register here (one line each).
+        r.Register(SecretStoreUri.File, (uri, ctx) => new FileSecretStore(uri, ctx));
+        r.Register(SecretStoreUri.AwsSecretsManager, (uri, ctx) => new AwsSecretsManagerStore(uri, ctx));
         r.Register(SecretStoreUri.Kubernetes, Kubernetes.KubeSecretStore.Open, handlesFieldsNatively: true);
         return r;
     }

@@ -158,15 +158,21 @@ public sealed class KubeSecretStoreTests
     }
 
     [Fact]
-    public async Task Whole_secret_writes_need_a_map_of_valid_keys()
+    public async Task Whole_secret_writes_take_a_map_of_valid_keys_or_one_string_kept_under_value()
     {
         await using var kit = KubeTestKit.Start();
         var store = Open(kit, "k8s://fake/default/w");
-        var text = await Assert.ThrowsAsync<RotationException>(() => store.PutAsync(SecretValue.FromText("plain"), SecretStage.Current, Run("r")));
-        Assert.Equal(RotationErrorIds.SecretShapeInvalid, text.ErrorId);
         var bad = await Assert.ThrowsAsync<RotationException>(() => store.PutAsync(SecretValue.FromFields(new Dictionary<string, string> { ["bad key"] = "v" }), SecretStage.Current, Run("r")));
         Assert.Equal(RotationErrorIds.SecretShapeInvalid, bad.ErrorId);
         Assert.Null(kit.Server.Get("secrets", "default", "w"));
+
+        await store.PutAsync(SecretValue.FromText("plain"), SecretStage.Current, Run("r"));
+        Assert.Equal("plain", kit.Server.DecodedSecretValue("default", "w", KubeSecretDocument.TextKey));
+        Assert.Equal("plain", (await store.GetAsync(SecretStage.Current)).Value.Text);
+
+        await store.PutAsync(SecretValue.FromText("{\"username\":\"u\",\"password\":\"p\"}"), SecretStage.Current, Run("r"));
+        Assert.Equal("p", kit.Server.DecodedSecretValue("default", "w", "password"));
+        Assert.Equal("plain", (await store.GetAsync(SecretStage.Previous)).Value.Text);
     }
 
     [Fact]
