@@ -173,7 +173,8 @@ public sealed partial class KubeOperations
             value = requestedAt.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
         }
         var patch = new JsonObject { ["metadata"] = new JsonObject { ["annotations"] = new JsonObject { [ForceSyncAnnotation] = value } } };
-        var patched = await client.PatchAsync(target.Type, target.Namespace, target.Name, "application/merge-patch+json", patch, cancellationToken).ConfigureAwait(false);
+        var patched = await AuditedAsync("ExternalSecretSyncRequested", $"k8s://{target.Context}/{target.Namespace}/externalsecret/{target.Name}",
+            () => client.PatchAsync(target.Type, target.Namespace, target.Name, "application/merge-patch+json", patch, cancellationToken)).ConfigureAwait(false);
         Log.Verbose($"Requested a sync of externalsecret/{target.Name} in namespace '{target.Namespace}' ({ForceSyncAnnotation}={value}).");
         if (wait is null)
         {

@@ -1,6 +1,7 @@
 using System.Security;
 using System.Text;
 using System.Text.Json.Nodes;
+using Rotation.Core.Audit;
 using Rotation.Core.Errors;
 using Rotation.Core.Runs;
 using Rotation.Core.Secrets;
@@ -19,10 +20,45 @@ public sealed partial class KubeOperations : IDisposable
 
     public KubeOperations(Func<string?, KubeClient> open) => _open = open;
 
-    public static KubeOperations Create(StoreContext context, IRotationLog? log = null) =>
-        new(c => KubeClient.Open(c, context)) { Log = log ?? NullRotationLog.Instance };
+    public static KubeOperations Create(StoreContext context, IRotationLog? log = null, IAuditSink? audit = null, string? performedBy = null) =>
+        new(c => KubeClient.Open(c, context)) { Log = log ?? NullRotationLog.Instance, Audit = audit, PerformedBy = performedBy };
 
     public IRotationLog Log { get; init; } = NullRotationLog.Instance;
+
+    /// <summary>Where state changes are recorded (restart, secret write, sync, verified rollout). Null: not audited.</summary>
+    public IAuditSink? Audit { get; init; }
+
+    public string? PerformedBy { get; init; }
+
+    /// <summary>Runs a state change and writes its audit record, success or failure (never a value).</summary>
+    internal async Task<T> AuditedAsync<T>(string eventName, string target, Func<Task<T>> change, Func<T, string?>? fingerprint = null)
+    {
+        T result;
+        try
+        {
+            result = await change().ConfigureAwait(false);
+        }
+        catch (RotationException ex)
+        {
+            WriteAudit(eventName, target, false, null, ex.ErrorId + ": " + ex.Message);
+            throw;
+        }
+        WriteAudit(eventName, target, true, fingerprint?.Invoke(result), null);
+        return result;
+    }
+
+    internal void WriteAudit(string eventName, string target, bool success, string? fingerprint, string? error) =>
+        Audit?.Write(new RotationAuditRecord
+        {
+            Timestamp = DateTimeOffset.UtcNow,
+            Event = eventName,
+            CredentialType = "kubernetes",
+            Target = target,
+            PerformedBy = PerformedBy,
+            Success = success,
+            Fingerprint = fingerprint,
+            Error = error,
+        });
 
     public void Dispose()
     {
@@ -127,18 +163,21 @@ public sealed partial class KubeOperations : IDisposable
             doc.Annotations()[KubeSecretDocument.ChangedAtAnnotation] = client.Clock.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
             return obj;
         }
-        JsonObject? written;
-        if (write.ExpectedResourceVersion is not null)
+        return await AuditedAsync("KubeSecretWritten", target, async () =>
         {
-            var current = await client.TryGetAsync(KubeResourceType.Secrets, ns, write.Name, cancellationToken).ConfigureAwait(false);
-            var next = Change(current is null ? null : (JsonObject)current.DeepClone())!;
-            written = await client.ReplaceAsync(KubeResourceType.Secrets, ns, write.Name, next, cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            written = await client.UpdateAsync(KubeResourceType.Secrets, ns, write.Name, Change, cancellationToken).ConfigureAwait(false);
-        }
-        return ToKubeSecret(client.Context, ns, written!, asPlainText: false);
+            JsonObject? written;
+            if (write.ExpectedResourceVersion is not null)
+            {
+                var current = await client.TryGetAsync(KubeResourceType.Secrets, ns, write.Name, cancellationToken).ConfigureAwait(false);
+                var next = Change(current is null ? null : (JsonObject)current.DeepClone())!;
+                written = await client.ReplaceAsync(KubeResourceType.Secrets, ns, write.Name, next, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                written = await client.UpdateAsync(KubeResourceType.Secrets, ns, write.Name, Change, cancellationToken).ConfigureAwait(false);
+            }
+            return ToKubeSecret(client.Context, ns, written!, asPlainText: false);
+        }, s => s.Fingerprint).ConfigureAwait(false);
     }
 
     internal static KubeSecret ToKubeSecret(string context, string ns, JsonObject obj, bool asPlainText)

@@ -118,7 +118,8 @@ public sealed partial class KubeOperations
                 },
             },
         };
-        var updated = await client.PatchAsync(target.Type, target.Namespace, target.Name, "application/strategic-merge-patch+json", patch, cancellationToken).ConfigureAwait(false);
+        var updated = await AuditedAsync("KubeWorkloadRestarted", $"k8s://{target.Context}/{target.Namespace}/{target.Workload}",
+            () => client.PatchAsync(target.Type, target.Namespace, target.Name, "application/strategic-merge-patch+json", patch, cancellationToken)).ConfigureAwait(false);
         Log.Verbose($"Restarted {target} (restartedAt {stamp}).");
         var state = KubeRolloutEvaluator.Evaluate(target.Type, updated);
         return ToRollout(target.Context, target.Namespace, target.Type, updated, state, KubeRolloutStatus.Restarted, [], target.ConsumedVia,
@@ -147,13 +148,17 @@ public sealed partial class KubeOperations
                 $"The rollout of {workload} in namespace '{ns}' of context '{client.Context}' could not be read within {timeout}.");
         }
         state ??= KubeRolloutEvaluator.Evaluate(type, last);
+        var auditTarget = $"k8s://{client.Context}/{ns}/{type.ShortKind}/{name}";
         if (done && state.Done)
         {
             Log.Verbose($"{workload} in namespace '{ns}': {state.Message}");
+            WriteAudit("KubeRolloutVerified", auditTarget, true, null, null);
             return ToRollout(client.Context, ns, type, last, state, KubeRolloutStatus.Complete, [], [], null);
         }
         var stuck = await StuckPodsAsync(client, ns, last, cancellationToken).ConfigureAwait(false);
-        return ToRollout(client.Context, ns, type, last, state, state.Failed ? KubeRolloutStatus.Failed : KubeRolloutStatus.TimedOut, stuck, [], null);
+        var result = ToRollout(client.Context, ns, type, last, state, state.Failed ? KubeRolloutStatus.Failed : KubeRolloutStatus.TimedOut, stuck, [], null);
+        WriteAudit("KubeRolloutVerified", auditTarget, false, null, RolloutError(result, timeout).Message);
+        return result;
     }
 
     /// <summary>The exception for a rollout that did not finish: names the workload, the wait, and each stuck pod.</summary>
