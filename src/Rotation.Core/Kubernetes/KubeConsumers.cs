@@ -203,8 +203,10 @@ public sealed partial class KubeOperations
             return false;
         }, wait.Value, cancellationToken).ConfigureAwait(false);
         var state = last ?? patched;
+        var auditTarget = $"k8s://{target.Context}/{target.Namespace}/externalsecret/{target.Name}";
         if (failure is not null)
         {
+            WriteAudit("ExternalSecretSynced", auditTarget, false, null, failure);
             throw new RotationException(RotationErrorIds.ExternalSecretSyncFailed, RotationErrorCategory.InvalidResult, $"k8s://{target.Context}/{target.Namespace}/{target.Name}",
                 $"External Secrets Operator could not sync externalsecret/{target.Name} in namespace '{target.Namespace}' of context '{target.Context}': {failure}. " +
                 "Check the SecretStore and the provider secret; the Kubernetes Secret still holds the last synced value.");
@@ -212,10 +214,12 @@ public sealed partial class KubeOperations
         if (!done)
         {
             var sync = ToSync(target, state, requestedAt, KubeExternalSecretSyncStatus.TimedOut, "no refresh after the request");
+            WriteAudit("ExternalSecretSynced", auditTarget, false, null, RotationErrorIds.ExternalSecretSyncTimedOut);
             throw new RotationException(RotationErrorIds.ExternalSecretSyncTimedOut, RotationErrorCategory.OperationTimeout, $"k8s://{target.Context}/{target.Namespace}/{target.Name}",
                 $"externalsecret/{target.Name} in namespace '{target.Namespace}' of context '{target.Context}' did not refresh within {wait.Value} after {ForceSyncAnnotation}={value} " +
                 $"(status.refreshTime is still {sync.RefreshTime?.ToString("u", CultureInfo.InvariantCulture) ?? "unset"}). Check that External Secrets Operator is running and watching this namespace.");
         }
+        WriteAudit("ExternalSecretSynced", auditTarget, true, null, null);
         return ToSync(target, state, requestedAt, KubeExternalSecretSyncStatus.Synced, "synced");
     }
 

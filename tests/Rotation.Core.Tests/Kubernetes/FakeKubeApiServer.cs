@@ -45,6 +45,9 @@ public sealed class FakeKubeApiServer : IAsyncDisposable
 
     public static FakeKubeApiServer Start(bool https = false) => new(https ? CreateCertificate() : null);
 
+    /// <summary>Over https: ask for a client certificate; requests record its subject in the X-Client-Certificate header.</summary>
+    public bool RequestClientCertificate { get; set; }
+
     public Uri BaseUri { get; }
 
     public X509Certificate2? Certificate { get; }
@@ -227,23 +230,27 @@ public sealed class FakeKubeApiServer : IAsyncDisposable
         try
         {
             Stream stream = client.GetStream();
+            string? clientSubject = null;
             if (Certificate is not null)
             {
                 var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
                 await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
                 {
                     ServerCertificate = Certificate,
+                    ClientCertificateRequired = RequestClientCertificate,
+                    RemoteCertificateValidationCallback = (_, _, _, _) => true,
                     // HTTP/1.1 only: kubectl (Go) falls back from h2 when the server does not offer it.
                     ApplicationProtocols = [SslApplicationProtocol.Http11],
                     EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
                 }, _stop.Token);
                 stream = ssl;
+                clientSubject = ssl.RemoteCertificate?.Subject;
             }
             await using (stream)
             {
                 while (!_stop.IsCancellationRequested)
                 {
-                    var request = await ReadRequestAsync(stream);
+                    var request = await ReadRequestAsync(stream, clientSubject);
                     if (request is null)
                     {
                         return;
@@ -262,7 +269,7 @@ public sealed class FakeKubeApiServer : IAsyncDisposable
         }
     }
 
-    private static async Task<RecordedRequest?> ReadRequestAsync(Stream stream)
+    private static async Task<RecordedRequest?> ReadRequestAsync(Stream stream, string? clientSubject)
     {
         var header = new MemoryStream();
         var buf = new byte[1];
@@ -291,6 +298,10 @@ public sealed class FakeKubeApiServer : IAsyncDisposable
         {
             var c = l.IndexOf(':');
             headers[l[..c].Trim()] = l[(c + 1)..].Trim();
+        }
+        if (clientSubject is not null)
+        {
+            headers["X-Client-Certificate"] = clientSubject;
         }
         var body = Array.Empty<byte>();
         if (headers.TryGetValue("Content-Length", out var cl) && int.Parse(cl, CultureInfo.InvariantCulture) is > 0 and var length)

@@ -46,6 +46,41 @@ public sealed class KubeClientTests
     }
 
     [Fact]
+    public async Task A_client_certificate_from_the_kubeconfig_is_presented_over_tls()
+    {
+        await using var kit = KubeTestKit.Start(https: true);
+        kit.Server.RequestClientCertificate = true;
+        kit.Server.AddSecret("default", "db", Pw);
+        var (certPem, keyPem, _) = KubeConfigLoaderTests.NewClientCertificate();
+        File.WriteAllText(kit.Dir.File("client.crt"), certPem);
+        File.WriteAllText(kit.Dir.File("client.key"), keyPem);
+        var lines = File.ReadAllLines(kit.KubeconfigPath).Select(l => l.Trim() == "{}" ? "    client-certificate: client.crt\n    client-key: client.key" : l);
+        File.WriteAllLines(kit.KubeconfigPath, lines);
+        using var client = kit.Client();
+        await client.GetAsync(KubeResourceType.Secrets, "default", "db");
+        Assert.Contains(kit.Server.Requests, r => r.Headers.GetValueOrDefault("X-Client-Certificate")?.Contains("CN=rotation-test", StringComparison.Ordinal) == true);
+    }
+
+    [Fact]
+    public async Task An_exec_plugin_token_is_cached_until_its_expirationTimestamp_then_refreshed()
+    {
+        await using var kit = KubeTestKit.Start(https: true, token: "exec-token");
+        var count = kit.Dir.File("count");
+        var plugin = kit.WriteExecPlugin("plugin.sh", "exec-token", DateTimeOffset.UtcNow.AddSeconds(2), count);
+        KubeTestKit.WriteKubeconfig(kit.KubeconfigPath, kit.Server, null, plugin);
+        kit.Server.AddSecret("default", "db", Pw);
+        using var client = kit.Client();
+        await client.GetAsync(KubeResourceType.Secrets, "default", "db");
+        await client.GetAsync(KubeResourceType.Secrets, "default", "db");
+        Assert.Single(File.ReadAllLines(count));
+        // Past its expiry the plugin runs again (it now hands out a fresh token).
+        kit.WriteExecPlugin("plugin.sh", "exec-token", DateTimeOffset.UtcNow.AddHours(1), count);
+        await Task.Delay(2500);
+        await client.GetAsync(KubeResourceType.Secrets, "default", "db");
+        Assert.Equal(2, File.ReadAllLines(count).Length);
+    }
+
+    [Fact]
     public async Task A_bearer_token_is_never_sent_over_plain_http()
     {
         await using var kit = KubeTestKit.Start(https: false, token: "t-plain");
@@ -53,20 +88,6 @@ public sealed class KubeClientTests
         using var client = kit.Client();
         await client.GetAsync(KubeResourceType.Secrets, "default", "db");
         Assert.DoesNotContain(kit.Server.Requests, r => r.Headers.ContainsKey("Authorization"));
-    }
-
-    [Fact]
-    public async Task An_exec_plugin_token_is_used_and_cached_until_it_expires()
-    {
-        await using var kit = KubeTestKit.Start(https: true, token: "exec-token");
-        var count = kit.Dir.File("count");
-        var plugin = kit.WriteExecPlugin("plugin.sh", "exec-token", DateTimeOffset.UtcNow.AddHours(1), count);
-        KubeTestKit.WriteKubeconfig(kit.KubeconfigPath, kit.Server, null, plugin);
-        kit.Server.AddSecret("default", "db", Pw);
-        using var client = kit.Client();
-        await client.GetAsync(KubeResourceType.Secrets, "default", "db");
-        await client.GetAsync(KubeResourceType.Secrets, "default", "db");
-        Assert.Single(File.ReadAllLines(count));
     }
 
     [Fact]
