@@ -67,6 +67,9 @@ public sealed class FakeKubeApiServer : IAsyncDisposable
 
     public TimeSpan ControllerDelay { get; set; } = TimeSpan.FromMilliseconds(150);
 
+    /// <summary>The next N watches answer with an ERROR event 410 Gone (resourceVersion too old), as after compaction.</summary>
+    public int WatchesToExpire { get; set; }
+
     /// <summary>Workloads ("ns/name") whose rollouts never complete: new pods wait with this reason.</summary>
     public ConcurrentDictionary<string, string> StalledWorkloads { get; } = new(StringComparer.Ordinal);
 
@@ -867,6 +870,14 @@ public sealed class FakeKubeApiServer : IAsyncDisposable
         var head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
         await stream.WriteAsync(Encoding.ASCII.GetBytes(head));
         await stream.FlushAsync();
+        if (WatchesToExpire > 0)
+        {
+            WatchesToExpire--;
+            await WriteChunkAsync(stream, new JsonObject { ["type"] = "ERROR", ["object"] = Status(410, "Expired", "too old resource version") });
+            await stream.WriteAsync("0\r\n\r\n"u8.ToArray());
+            await stream.FlushAsync();
+            return;
+        }
         var timeout = query.TryGetValue("timeoutSeconds", out var ts) ? int.Parse(ts, CultureInfo.InvariantCulture) : 300;
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
         deadline.CancelAfter(TimeSpan.FromSeconds(timeout));

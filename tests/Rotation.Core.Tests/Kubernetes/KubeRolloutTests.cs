@@ -50,6 +50,41 @@ public sealed class KubeRolloutTests
     }
 
     [Fact]
+    public async Task A_watch_answered_410_Gone_is_relisted_and_the_wait_still_completes()
+    {
+        await using var kit = KubeTestKit.Start();
+        kit.Server.AddWorkload("Deployment", "default", "backend", 2, KubeTestKit.PodSpec());
+        kit.Server.WatchesToExpire = 1;
+        using var ops = kit.Operations();
+        await ops.RestartAsync((await ops.ResolveWorkloadsAsync(null, "default", ["deployment/backend"], null, null))[0]);
+        var r = await ops.WaitRolloutAsync(null, "default", "deployment/backend", TimeSpan.FromSeconds(20));
+        Assert.Equal(KubeRolloutStatus.Complete, r.Status);
+        var lists = kit.Server.Requests.Count(q => q.Path.EndsWith("/deployments", StringComparison.Ordinal) && !q.Target.Contains("watch=", StringComparison.Ordinal));
+        Assert.True(lists >= 2, $"expected a re-list after 410, saw {lists} lists");
+    }
+
+    [Fact]
+    public async Task A_progress_deadline_ends_the_wait_at_once_as_RolloutFailed()
+    {
+        await using var kit = KubeTestKit.Start();
+        kit.Server.AddWorkload("Deployment", "default", "backend", 2, KubeTestKit.PodSpec());
+        kit.Server.StalledWorkloads["default/backend"] = "ErrImagePull";
+        using var ops = kit.Operations();
+        await ops.RestartAsync((await ops.ResolveWorkloadsAsync(null, "default", ["deployment/backend"], null, null))[0]);
+        await Task.Delay(500);
+        kit.Server.Mutate("deployments", "default", "backend", o => o["status"]!["conditions"] = new JsonArray(new JsonObject
+        {
+            ["type"] = "Progressing", ["status"] = "False", ["reason"] = "ProgressDeadlineExceeded",
+        }));
+        var started = DateTime.UtcNow;
+        var r = await ops.WaitRolloutAsync(null, "default", "deployment/backend", TimeSpan.FromSeconds(30));
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(10));
+        Assert.Equal(KubeRolloutStatus.Failed, r.Status);
+        Assert.Equal("ErrImagePull", Assert.Single(r.StuckPods).Reason);
+        Assert.Equal(RotationErrorIds.RolloutFailed, KubeOperations.RolloutError(r, TimeSpan.FromSeconds(30)).ErrorId);
+    }
+
+    [Fact]
     public async Task All_restarts_every_workload_reading_the_secret_once()
     {
         await using var kit = KubeTestKit.Start();
