@@ -10,9 +10,23 @@
     Description            = 'Secret-rotation runbooks as scripted, verifiable, zero-downtime pipelines: PostgreSQL and Redis credentials, JWT signing keys, secrets in AWS Secrets Manager, Google Secret Manager, Azure Key Vault, HashiCorp Vault, Kubernetes or a file, with a run journal and an audit trail that never holds a secret value.'
     PowerShellVersion      = '7.4'
     FormatsToProcess       = @(
-        'Formats/Rotation.format.ps1xml'
+        'Formats/Rotation.format.ps1xml',
+        'Formats/Runs.format.ps1xml',
+        'Formats/Secrets.Generation.format.ps1xml',
+        'Formats/Secrets.format.ps1xml'
     )
     CmdletsToExport        = @(
+        'Complete-RotationSecret',
+        'Export-RotationAuditLog',
+        'Get-RotationAuditLog',
+        'Get-RotationRun',
+        'Get-RotationSecret',
+        'New-RotationKeyPair',
+        'New-RotationSecret',
+        'Resume-Rotation',
+        'Set-RotationSecret',
+        'Undo-Rotation',
+        'Undo-RotationSecret'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()
