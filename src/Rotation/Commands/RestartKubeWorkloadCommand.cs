@@ -19,10 +19,10 @@ public sealed class RestartKubeWorkloadCommand : KubeCmdlet
 
     private readonly KubeRestartSet _restarted = new();
 
-    /// <summary>kind/name: deployment/backend, statefulset/db, daemonset/agent.</summary>
-    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByWorkload, ValueFromPipelineByPropertyName = true)]
+    /// <summary>kind/name: deployment/backend, statefulset/db, daemonset/agent. Pipe several names to restart several.</summary>
+    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ByWorkload, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
-    public string[] Workload { get; set; } = [];
+    public string Workload { get; set; } = string.Empty;
 
     /// <summary>A label selector (app=backend,tier=api) over Deployments, StatefulSets and DaemonSets.</summary>
     [Parameter(Mandatory = true, ParameterSetName = BySelector)]
@@ -40,7 +40,7 @@ public sealed class RestartKubeWorkloadCommand : KubeCmdlet
     protected override void ProcessRecord() => ForItem(() =>
     {
         var targets = Run(() => Kube.ResolveWorkloadsAsync(Context, Namespace,
-            ParameterSetName == ByWorkload ? Workload : null,
+            ParameterSetName == ByWorkload ? [Workload] : null,
             ParameterSetName == BySelector ? Selector : null,
             ParameterSetName == BySecret ? SecretName : null,
             CancellationToken));
