@@ -108,6 +108,12 @@ public sealed partial class KubeOperations
         }
         var now = client.Clock.GetUtcNow();
         var stamp = now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        if (current["spec"]?["template"]?["metadata"]?["annotations"]?[RestartedAtAnnotation]?.GetValue<string>() == stamp)
+        {
+            // Restarted already in this second (kubectl's precision): the same value would change nothing and
+            // start no rollout, so pods that read a secret changed since would keep it. Sub-seconds make it new.
+            stamp = now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+        }
         var patch = new JsonObject
         {
             ["spec"] = new JsonObject
@@ -123,7 +129,7 @@ public sealed partial class KubeOperations
         Log.Verbose($"Restarted {target} (restartedAt {stamp}).");
         var state = KubeRolloutEvaluator.Evaluate(target.Type, updated);
         return ToRollout(target.Context, target.Namespace, target.Type, updated, state, KubeRolloutStatus.Restarted, [], target.ConsumedVia,
-            DateTimeOffset.ParseExact(stamp, "yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal));
+            DateTimeOffset.Parse(stamp, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal));
     }
 
     /// <summary>

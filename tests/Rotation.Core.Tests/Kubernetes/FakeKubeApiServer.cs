@@ -230,6 +230,8 @@ public sealed class FakeKubeApiServer : IAsyncDisposable
     private async Task ServeConnectionAsync(TcpClient client)
     {
         using var _ = client;
+        // Without this, Nagle's algorithm and the client's delayed ACK add ~40 ms to every response.
+        client.NoDelay = true;
         try
         {
             Stream stream = client.GetStream();
@@ -355,9 +357,8 @@ public sealed class FakeKubeApiServer : IAsyncDisposable
     private static async Task WriteResponseAsync(Stream stream, int status, JsonNode body)
     {
         var bytes = Encoding.UTF8.GetBytes(body.ToJsonString());
-        var head = $"HTTP/1.1 {status} {Reason(status)}\r\nContent-Type: application/json\r\nContent-Length: {bytes.Length}\r\n\r\n";
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(head));
-        await stream.WriteAsync(bytes);
+        var head = Encoding.ASCII.GetBytes($"HTTP/1.1 {status} {Reason(status)}\r\nContent-Type: application/json\r\nContent-Length: {bytes.Length}\r\n\r\n");
+        await stream.WriteAsync(head.Concat(bytes).ToArray());
         await stream.FlushAsync();
     }
 

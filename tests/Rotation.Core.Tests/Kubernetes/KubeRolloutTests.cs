@@ -112,6 +112,25 @@ public sealed class KubeRolloutTests
     }
 
     [Fact]
+    public async Task Two_restarts_within_one_second_both_start_a_rollout()
+    {
+        await using var kit = KubeTestKit.Start();
+        kit.Server.AddWorkload("Deployment", "default", "api", 1, KubeTestKit.PodSpec());
+        using var ops = kit.Operations();
+        var t = (await ops.ResolveWorkloadsAsync(null, "default", ["deployment/api"], null, null))[0];
+        // Two rotations of one secret in one second: with kubectl's second precision the second restart would be
+        // a no-op, and pods started by the first could hold the value the second replaced.
+        var first = await ops.RestartAsync(t);
+        var second = await ops.RestartAsync(t);
+        if (first.RestartedAt!.Value.ToUnixTimeSeconds() == second.RestartedAt!.Value.ToUnixTimeSeconds())
+        {
+            Assert.Equal(first.Generation + 1, second.Generation);
+        }
+        Assert.True(second.Generation > 1);
+        Assert.Equal(KubeRolloutStatus.Complete, (await ops.WaitRolloutAsync(null, "default", "deployment/api", TimeSpan.FromSeconds(20))).Status);
+    }
+
+    [Fact]
     public async Task A_label_selector_picks_the_matching_workloads()
     {
         await using var kit = KubeTestKit.Start();

@@ -101,33 +101,37 @@ public sealed class KubectlInteropTests
     [Fact]
     public async Task Rotation_restart_sends_the_request_kubectl_rollout_restart_sends()
     {
+        // Two servers, so neither restart sees the other's annotation (a second restart in the same second
+        // deliberately gets sub-second precision; see Two_restarts_within_one_second_both_start_a_rollout).
         await using var kit = KubeTestKit.Start();
+        await using var ours = KubeTestKit.Start();
         kit.Server.AddWorkload("Deployment", "default", "backend", 1, KubeTestKit.PodSpec());
+        ours.Server.AddWorkload("Deployment", "default", "backend", 1, KubeTestKit.PodSpec());
 
         kit.Server.ClearRequests();
         await Ok(kit, "rollout", "restart", "deployment/backend");
         var kubectlPatch = Assert.Single(kit.Server.Requests, r => r.Method == "PATCH");
 
-        kit.Server.ClearRequests();
-        using (var ops = kit.Operations())
+        ours.Server.ClearRequests();
+        using (var ops = ours.Operations())
         {
             var targets = await ops.ResolveWorkloadsAsync(null, "default", ["deployment/backend"], null, null);
             await ops.RestartAsync(Assert.Single(targets));
         }
-        var ours = Assert.Single(kit.Server.Requests, r => r.Method == "PATCH");
+        var oursPatch = Assert.Single(ours.Server.Requests, r => r.Method == "PATCH");
 
-        Assert.Equal(kubectlPatch.Path, ours.Path);
-        Assert.Equal(kubectlPatch.ContentType, ours.ContentType);
-        Assert.Equal(Shape(JsonNode.Parse(kubectlPatch.Body)), Shape(JsonNode.Parse(ours.Body)));
+        Assert.Equal(kubectlPatch.Path, oursPatch.Path);
+        Assert.Equal(kubectlPatch.ContentType, oursPatch.ContentType);
+        Assert.Equal(Shape(JsonNode.Parse(kubectlPatch.Body)), Shape(JsonNode.Parse(oursPatch.Body)));
         // Both stamp the same annotation with an RFC 3339 UTC second-precision time.
-        foreach (var r in new[] { kubectlPatch, ours })
+        foreach (var r in new[] { kubectlPatch, oursPatch })
         {
             var stamp = JsonNode.Parse(r.Body)!["spec"]!["template"]!["metadata"]!["annotations"]![KubeOperations.RestartedAtAnnotation]!.GetValue<string>();
             Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)$", stamp);
         }
         // Both name a field manager (kubectl-rollout vs rotation), so managedFields tell who restarted.
         Assert.Contains("fieldManager=kubectl-rollout", kubectlPatch.Target, StringComparison.Ordinal);
-        Assert.Contains("fieldManager=rotation", ours.Target, StringComparison.Ordinal);
+        Assert.Contains("fieldManager=rotation", oursPatch.Target, StringComparison.Ordinal);
     }
 
     [Fact]
