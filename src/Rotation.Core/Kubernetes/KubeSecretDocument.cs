@@ -45,6 +45,7 @@ internal sealed class KubeSecretDocument
             else
             {
                 Plain[k] = text;
+                _original[k] = (text, v?.GetValue<string>() ?? string.Empty);
             }
         }
         var stagesJson = obj["metadata"]?["annotations"]?[StagesAnnotation]?.GetValue<string>();
@@ -63,6 +64,10 @@ internal sealed class KubeSecretDocument
     });
 
     public JsonObject Object { get; }
+
+    // The base64 each key was read with: a key this write does not change is written back byte for byte, so binary
+    // values (a keystore, a DER key) next to the key being rotated survive even though Plain holds them as UTF-8.
+    private readonly Dictionary<string, (string Text, string Base64)> _original = new(StringComparer.Ordinal);
 
     public SortedDictionary<string, string> Plain { get; private set; } = new(StringComparer.Ordinal);
 
@@ -114,7 +119,7 @@ internal sealed class KubeSecretDocument
         var data = new JsonObject();
         foreach (var (k, v) in Plain)
         {
-            data[k] = Convert.ToBase64String(Encoding.UTF8.GetBytes(v));
+            data[k] = _original.TryGetValue(k, out var o) && o.Text == v ? o.Base64 : Convert.ToBase64String(Encoding.UTF8.GetBytes(v));
         }
         if (PendingFields is not null)
         {

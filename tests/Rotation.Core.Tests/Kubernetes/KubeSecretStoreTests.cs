@@ -60,6 +60,20 @@ public sealed class KubeSecretStoreTests
     }
 
     [Fact]
+    public async Task A_binary_key_beside_the_rotated_key_survives_byte_for_byte()
+    {
+        await using var kit = KubeTestKit.Start();
+        var binary = new byte[] { 0xFE, 0xED, 0xFE, 0xED, 0x00, 0x00, 0x00, 0x02, 0xC3, 0x28, 0xFF };
+        kit.Server.AddSecret("default", "tls", new Dictionary<string, string> { ["password"] = "old" });
+        kit.Server.Mutate("secrets", "default", "tls", o => o["data"]!["keystore.jks"] = Convert.ToBase64String(binary));
+        var store = Open(kit, "k8s://fake/default/tls#password");
+        var p = await store.PutAsync(SecretValue.FromText("new"), SecretStage.Pending, Run("r"));
+        await store.CompleteAsync(p.VersionId);
+        Assert.Equal("new", kit.Server.DecodedSecretValue("default", "tls", "password"));
+        Assert.Equal(Convert.ToBase64String(binary), kit.Server.Get("secrets", "default", "tls")!["data"]!["keystore.jks"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Pending_is_a_lease_another_run_cannot_take()
     {
         await using var kit = KubeTestKit.Start();
