@@ -37,7 +37,7 @@ Describe 'Get-KubeSecret' {
 
         It 'takes Context and Namespace from the pipeline by property name' {
             foreach ($name in 'Context', 'Namespace') {
-                (Get-Command Get-KubeSecret).Parameters[$name].Attributes.ValueFromPipelineByPropertyName | Should -Contain $true
+                (Get-Command Get-KubeSecret).Parameters[$name].Attributes.Where({ $_ -is [System.Management.Automation.ParameterAttribute] }).ValueFromPipelineByPropertyName | Should -Contain $true
             }
         }
 

@@ -37,7 +37,7 @@ Describe 'Get-KubeSecretConsumer' {
 
         It 'takes Context and Namespace from the pipeline by property name' {
             foreach ($name in 'Context', 'Namespace') {
-                (Get-Command Get-KubeSecretConsumer).Parameters[$name].Attributes.ValueFromPipelineByPropertyName | Should -Contain $true
+                (Get-Command Get-KubeSecretConsumer).Parameters[$name].Attributes.Where({ $_ -is [System.Management.Automation.ParameterAttribute] }).ValueFromPipelineByPropertyName | Should -Contain $true
             }
         }
 

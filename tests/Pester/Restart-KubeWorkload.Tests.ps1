@@ -37,7 +37,7 @@ Describe 'Restart-KubeWorkload' {
 
         It 'takes Context and Namespace from the pipeline by property name' {
             foreach ($name in 'Context', 'Namespace') {
-                (Get-Command Restart-KubeWorkload).Parameters[$name].Attributes.ValueFromPipelineByPropertyName | Should -Contain $true
+                (Get-Command Restart-KubeWorkload).Parameters[$name].Attributes.Where({ $_ -is [System.Management.Automation.ParameterAttribute] }).ValueFromPipelineByPropertyName | Should -Contain $true
             }
         }
 
@@ -67,7 +67,7 @@ Describe 'Restart-KubeWorkload' {
     Context 'Parameter sets' {
         It 'offers Workload, Selector and Secret sets, with Workload by property name' {
             (Get-Command Restart-KubeWorkload).ParameterSets.Name | Sort-Object | Should -Be @('Secret', 'Selector', 'Workload')
-            (Get-Command Restart-KubeWorkload).Parameters['Workload'].Attributes.ValueFromPipelineByPropertyName | Should -Contain $true
+            (Get-Command Restart-KubeWorkload).Parameters['Workload'].Attributes.Where({ $_ -is [System.Management.Automation.ParameterAttribute] }).ValueFromPipelineByPropertyName | Should -Contain $true
         }
 
         It 'supports ShouldProcess' {

@@ -37,7 +37,7 @@ Describe 'Sync-ExternalSecret' {
 
         It 'takes Context and Namespace from the pipeline by property name' {
             foreach ($name in 'Context', 'Namespace') {
-                (Get-Command Sync-ExternalSecret).Parameters[$name].Attributes.ValueFromPipelineByPropertyName | Should -Contain $true
+                (Get-Command Sync-ExternalSecret).Parameters[$name].Attributes.Where({ $_ -is [System.Management.Automation.ParameterAttribute] }).ValueFromPipelineByPropertyName | Should -Contain $true
             }
         }
 

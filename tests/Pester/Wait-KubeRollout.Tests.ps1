@@ -37,7 +37,7 @@ Describe 'Wait-KubeRollout' {
 
         It 'takes Context and Namespace from the pipeline by property name' {
             foreach ($name in 'Context', 'Namespace') {
-                (Get-Command Wait-KubeRollout).Parameters[$name].Attributes.ValueFromPipelineByPropertyName | Should -Contain $true
+                (Get-Command Wait-KubeRollout).Parameters[$name].Attributes.Where({ $_ -is [System.Management.Automation.ParameterAttribute] }).ValueFromPipelineByPropertyName | Should -Contain $true
             }
         }
 
@@ -66,7 +66,7 @@ Describe 'Wait-KubeRollout' {
 
     Context 'Pipeline' {
         It 'binds Workload from Restart-KubeWorkload output by property name' {
-            (Get-Command Wait-KubeRollout).Parameters['Workload'].Attributes.ValueFromPipelineByPropertyName | Should -Contain $true
+            (Get-Command Wait-KubeRollout).Parameters['Workload'].Attributes.Where({ $_ -is [System.Management.Automation.ParameterAttribute] }).ValueFromPipelineByPropertyName | Should -Contain $true
         }
     }
 }
