@@ -97,4 +97,12 @@ public static class RotationErrorIds
     public const string KubeConflict = nameof(KubeConflict);
     public const string RolloutTimedOut = nameof(RolloutTimedOut);
     public const string ExternalSecretSyncTimedOut = nameof(ExternalSecretSyncTimedOut);
+    public const string ExternalSecretSyncFailed = nameof(ExternalSecretSyncFailed);
+    public const string ExternalSecretsNotInstalled = nameof(ExternalSecretsNotInstalled);
+    public const string KubeConfigInvalid = nameof(KubeConfigInvalid);
+    public const string KubeExecPluginFailed = nameof(KubeExecPluginFailed);
+    public const string KubeUnreachable = nameof(KubeUnreachable);
+    public const string KubeRequestFailed = nameof(KubeRequestFailed);
+    public const string KubeWorkloadInvalid = nameof(KubeWorkloadInvalid);
+    public const string RolloutFailed = nameof(RolloutFailed);
 }

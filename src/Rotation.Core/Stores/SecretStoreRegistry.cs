@@ -16,6 +16,7 @@ public sealed class SecretStoreRegistry
         // Backends register here (one line each).
         r.Register(SecretStoreUri.File, (uri, ctx) => new FileSecretStore(uri, ctx));
         r.Register(SecretStoreUri.AwsSecretsManager, (uri, ctx) => new AwsSecretsManagerStore(uri, ctx));
+        r.Register(SecretStoreUri.Kubernetes, Kubernetes.KubeSecretStore.Open, handlesFieldsNatively: true);
         return r;
     }
 
