@@ -14,6 +14,7 @@ public sealed class SecretStoreRegistry
     {
         var r = new SecretStoreRegistry();
         // Backends register here (one line each).
+        r.Register(SecretStoreUri.GoogleSecretManager, (uri, context) => new Google.GoogleSecretManagerStore(uri, context));
         return r;
     }
 
