@@ -34,7 +34,7 @@ internal sealed class GoogleSecretManagerStore : LedgerSecretStore
         {
             throw Errors.Errors.InvalidArgument(uri.Original, $"'{uri}' is not a Secret Manager address: a secret id has no '/'. Expected {SecretStoreUri.Shape(uri.Scheme)}.");
         }
-        var endpoint = context.Endpoint ?? Env(context, EndpointVariable) ?? Env(context, GcloudEndpointVariable) ?? DefaultEndpoint;
+        var endpoint = context.Endpoint ?? StoreJson.Env(context, EndpointVariable) ?? StoreJson.Env(context, GcloudEndpointVariable) ?? DefaultEndpoint;
         if (!System.Uri.TryCreate(endpoint.EndsWith('/') ? endpoint : endpoint + "/", UriKind.Absolute, out var baseAddress))
         {
             throw Errors.Errors.InvalidArgument(uri.Original, $"The Secret Manager endpoint '{endpoint}' is not an absolute URL.");
@@ -44,7 +44,7 @@ internal sealed class GoogleSecretManagerStore : LedgerSecretStore
             async (request, ct) => request.Headers.Authorization = StoreHttp.Bearer(await tokens.GetAsync(ct).ConfigureAwait(false)),
             GoogleAccessTokens.AuthHint);
         _secretPath = $"v1/projects/{System.Uri.EscapeDataString(uri.Authority)}/secrets/{System.Uri.EscapeDataString(uri.Path)}";
-        DestroyRetiredVersions = string.Equals(Env(context, "ROTATION_GCP_SM_DESTROY_RETIRED"), "true", StringComparison.OrdinalIgnoreCase);
+        DestroyRetiredVersions = string.Equals(StoreJson.Env(context, "ROTATION_GCP_SM_DESTROY_RETIRED"), "true", StringComparison.OrdinalIgnoreCase);
     }
 
     /// <summary>Destroy (irreversibly) versions that lose every label, after disabling them.</summary>
@@ -67,7 +67,7 @@ internal sealed class GoogleSecretManagerStore : LedgerSecretStore
             foreach (var v in list["versions"] as JsonArray ?? [])
             {
                 var state = (string?)v?["state"];
-                versions.Add(new BackendVersion(VersionNumber((string?)v?["name"]), ParseTime((string?)v?["createTime"]), state == "ENABLED"));
+                versions.Add(new BackendVersion(VersionNumber((string?)v?["name"]), StoreJson.ParseTime((string?)v?["createTime"]), state == "ENABLED"));
             }
             page = (string?)list["nextPageToken"] is { Length: > 0 } next ? next : null;
         }
@@ -75,9 +75,9 @@ internal sealed class GoogleSecretManagerStore : LedgerSecretStore
         return new LedgerSnapshot
         {
             Exists = true,
-            Ledger = StageLedger.FromMap(StringMap(json["annotations"]), Target),
+            Ledger = StageLedger.FromMap(StoreJson.StringMap(json["annotations"]), Target),
             Versions = versions,
-            Stamp = new SecretState((string?)json["etag"], StringMap(json["annotations"]), StringMap(json["versionAliases"])),
+            Stamp = new SecretState((string?)json["etag"], StoreJson.StringMap(json["annotations"]), StoreJson.StringMap(json["versionAliases"])),
         };
     }
 
@@ -173,14 +173,14 @@ internal sealed class GoogleSecretManagerStore : LedgerSecretStore
         {
             // Created by a concurrent writer meanwhile: go on from its state; its etag guards the ledger write.
             var again = Ok(await _http.SendAsync(HttpMethod.Get, _secretPath, null, idempotent: true, cancellationToken).ConfigureAwait(false), "read");
-            if (StageLedger.IsPresent(StringMap(again["annotations"])))
+            if (StageLedger.IsPresent(StoreJson.StringMap(again["annotations"])))
             {
                 throw Conflict("the secret was created and labelled by another writer");
             }
-            return new SecretState((string?)again["etag"], StringMap(again["annotations"]), StringMap(again["versionAliases"]));
+            return new SecretState((string?)again["etag"], StoreJson.StringMap(again["annotations"]), StoreJson.StringMap(again["versionAliases"]));
         }
         var json = Ok(created, "create");
-        return new SecretState((string?)json["etag"], StringMap(json["annotations"]), StringMap(json["versionAliases"]));
+        return new SecretState((string?)json["etag"], StoreJson.StringMap(json["annotations"]), StoreJson.StringMap(json["versionAliases"]));
     }
 
     private async Task PatchLedgerAsync(SecretState state, StageLedger ledger, CancellationToken cancellationToken)
@@ -242,23 +242,8 @@ internal sealed class GoogleSecretManagerStore : LedgerSecretStore
         return long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v is >= 0 and <= uint.MaxValue ? (uint)v : null;
     }
 
-    private static DateTimeOffset? ParseTime(string? text) =>
-        DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var t) ? t : null;
 
-    private static Dictionary<string, string> StringMap(JsonNode? node)
-    {
-        var map = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (node is JsonObject o)
-        {
-            foreach (var (k, v) in o)
-            {
-                map[k] = v?.ToString() ?? string.Empty;
-            }
-        }
-        return map;
-    }
 
-    private static string? Env(StoreContext context, string name) => context.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
 
     /// <summary>The secret resource as last read: etag for the conditional PATCH, foreign annotations and aliases to keep.</summary>
     private sealed record SecretState(string? ETag, Dictionary<string, string> Annotations, Dictionary<string, string> Aliases);
