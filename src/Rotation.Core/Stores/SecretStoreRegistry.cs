@@ -15,6 +15,7 @@ public sealed class SecretStoreRegistry
         var r = new SecretStoreRegistry();
         // Backends register here (one line each).
         r.Register(SecretStoreUri.GoogleSecretManager, (uri, context) => new Google.GoogleSecretManagerStore(uri, context));
+        r.Register(SecretStoreUri.AzureKeyVault, (uri, context) => new Azure.AzureKeyVaultStore(uri, context));
         r.Register(SecretStoreUri.Vault, (uri, context) => new Vault.VaultKvStore(uri, context));
         return r;
     }
