@@ -32,6 +32,7 @@ public static class RotationErrorIds
     public const string SecretPolicyUnsatisfiable = nameof(SecretPolicyUnsatisfiable);
     public const string KeyFileExists = nameof(KeyFileExists);
     public const string KeySizeMismatch = nameof(KeySizeMismatch);
+    public const string KeyFileNotWritable = nameof(KeyFileNotWritable);
 
     // Runs, journal, audit
     public const string RunNotFound = nameof(RunNotFound);
@@ -42,6 +43,8 @@ public static class RotationErrorIds
     public const string JournalWriteFailed = nameof(JournalWriteFailed);
     public const string AuditWriteFailed = nameof(AuditWriteFailed);
     public const string AuditLogMalformed = nameof(AuditLogMalformed);
+    public const string AuditExportFileExists = nameof(AuditExportFileExists);
+    public const string RunbookNotFound = nameof(RunbookNotFound);
 
     // PostgreSQL
     public const string DbUserNotFound = nameof(DbUserNotFound);

@@ -1,3 +1,4 @@
+using Rotation.Core.Audit;
 using Rotation.Core.Stores;
 
 namespace Rotation.Core.Runs;
@@ -5,10 +6,24 @@ namespace Rotation.Core.Runs;
 /// <summary>Builds the services a cmdlet call uses from the process environment.</summary>
 public static class RotationEnvironment
 {
+    /// <summary>
+    /// The state folder ($ROTATION_STATE_DIR, else per user) holds the journal (runs/) and, unless
+    /// $ROTATION_AUDIT_LOG says otherwise, the audit log. Nothing is created until something is written.
+    /// Tests pass <paramref name="env"/> to point everything at a temp folder.
+    /// </summary>
     public static RotationServices CreateServices(IRotationLog log, Func<string, string?>? env = null)
     {
+        ArgumentNullException.ThrowIfNull(log);
         env ??= Environment.GetEnvironmentVariable;
-        // The journal and audit implementations land with the foundation's journal work (FileRunJournal, JsonlAuditLog).
-        throw new NotImplementedException("journal and audit log not wired yet: " + RotationPaths.StateDirectory(env) + " " + log.GetType().Name + " " + SecretStoreRegistry.CreateDefault().Schemes.Count);
+        var stores = SecretStoreRegistry.CreateDefault();
+        var storeContext = new StoreContext { GetEnvironmentVariable = env };
+        return new RotationServices
+        {
+            Stores = stores,
+            StoreContext = storeContext,
+            Journal = new FileRunJournal(RotationPaths.JournalDirectory(env), log),
+            Audit = JsonlAuditLog.FromEnvironment(env),
+            Log = log,
+        };
     }
 }

@@ -104,6 +104,9 @@ public sealed class RotationServices
     public required StoreContext StoreContext { get; init; }
     public required IRunJournal Journal { get; init; }
     public required IAuditSink Audit { get; init; }
+
+    /// <summary>The runbooks a resume or undo can rebuild steps from (by the run's Kind).</summary>
+    public RunbookRegistry Runbooks { get; init; } = RunbookRegistry.CreateDefault();
     public IRotationLog Log { get; init; } = NullRotationLog.Instance;
     public TimeProvider Clock { get; init; } = TimeProvider.System;
     public string PerformedBy { get; init; } = Environment.UserName;
@@ -123,4 +126,32 @@ public static class RunIds
         var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(runId + "\n" + step));
         return new Guid(hash.AsSpan(0, 16)).ToString();
     }
+}
+
+/// <summary>
+/// Standard keys of the secret inputs a caller passes to StartAsync, ResumeAsync and UndoAsync (never journaled, so
+/// a resume supplies them again). Resume-Rotation and Undo-Rotation pass their -Credential as
+/// <see cref="AdminCredential"/>.
+/// </summary>
+public static class RunInputs
+{
+    /// <summary>A <see cref="Secrets.RotationCredential"/> with the rights to change the target (a database admin).</summary>
+    public const string AdminCredential = "AdminCredential";
+}
+
+/// <summary>Run parameters the engine itself reads.</summary>
+public static class RunParameters
+{
+    /// <summary>What kind of credential the run rotates (postgresql-password, redis-acl, jwt-hmac...): the audit's credential_type.</summary>
+    public const string CredentialType = "CredentialType";
+}
+
+/// <summary>Step refs the engine copies into the audit log when a step records them.</summary>
+public static class RunRefs
+{
+    /// <summary>Seconds of downtime the step caused (invariant-culture number): the audit's downtime_seconds.</summary>
+    public const string DowntimeSeconds = "DowntimeSeconds";
+
+    /// <summary>The fingerprint of the value the step wrote: the audit's fingerprint.</summary>
+    public const string Fingerprint = "Fingerprint";
 }

@@ -7,6 +7,9 @@ public enum RunStatus
     Failed,
     Undone,
     UndoFailed,
+
+    /// <summary>Undo-Rotation is compensating the run (or crashed while doing so: run Undo-Rotation again).</summary>
+    Undoing,
 }
 
 public enum StepStatus

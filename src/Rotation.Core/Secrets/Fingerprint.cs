@@ -13,6 +13,21 @@ public static class Fingerprint
 
     public static string Of(string value) => Of(Encoding.UTF8.GetBytes(value));
 
+    /// <summary>Of the UTF-8 encoding of <paramref name="value"/>, zeroing the encoded copy afterwards.</summary>
+    public static string OfChars(ReadOnlySpan<char> value)
+    {
+        var utf8 = new byte[Encoding.UTF8.GetByteCount(value)];
+        try
+        {
+            Encoding.UTF8.GetBytes(value, utf8);
+            return Of(utf8);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(utf8);
+        }
+    }
+
     public static string Of(ReadOnlySpan<byte> value)
     {
         Span<byte> hash = stackalloc byte[32];

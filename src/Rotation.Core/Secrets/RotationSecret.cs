@@ -18,8 +18,11 @@ public sealed class RotationSecret
     /// <summary>Entropy of a generated value in bits; null for a value read from a store.</summary>
     public double? EntropyBits { get; init; }
 
-    /// <summary>Base64, Base64Url, Hex, Alphanumeric, Password, or the preset name; null when read from a store.</summary>
+    /// <summary>Base64, Base64Url, Hex, Alphanumeric or Password; null when read from a store.</summary>
     public string? Format { get; init; }
+
+    /// <summary>The preset a generated value followed (JwtHmac, Aes256Key, DbPassword, ApiKey); null otherwise.</summary>
+    public string? Preset { get; init; }
 
     public DateTimeOffset? CreatedAt { get; init; }
 

@@ -21,6 +21,18 @@ public static class SecureStrings
         return s;
     }
 
+    /// <summary>From a buffer the caller zeroes afterwards, so no immutable string copy of the value is made.</summary>
+    public static SecureString FromChars(ReadOnlySpan<char> chars)
+    {
+        var s = new SecureString();
+        foreach (var c in chars)
+        {
+            s.AppendChar(c);
+        }
+        s.MakeReadOnly();
+        return s;
+    }
+
     public static string ToPlainText(SecureString value)
     {
         ArgumentNullException.ThrowIfNull(value);

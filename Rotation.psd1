@@ -1,0 +1,30 @@
+@{
+    # build.ps1 writes ModuleVersion from Directory.Build.props (the one version source).
+    RootModule             = 'Rotation.dll'
+    ModuleVersion          = '0.1.0'
+    CompatiblePSEditions   = @('Core')
+    GUID                   = '5d0c7f3e-8a4b-4c61-9f5e-2b7a1d9e6c40'
+    Author                 = 'Rotation contributors'
+    CompanyName            = 'Rotation'
+    Copyright              = '(c) Rotation contributors. All rights reserved.'
+    Description            = 'Secret-rotation runbooks as scripted, verifiable, zero-downtime pipelines: PostgreSQL and Redis credentials, JWT signing keys, secrets in AWS Secrets Manager, Google Secret Manager, Azure Key Vault, HashiCorp Vault, Kubernetes or a file, with a run journal and an audit trail that never holds a secret value.'
+    PowerShellVersion      = '7.4'
+    FormatsToProcess       = @(
+        'Formats/Rotation.format.ps1xml',
+        'Formats/Secrets.Generation.format.ps1xml'
+    )
+    CmdletsToExport        = @(
+        'New-RotationKeyPair',
+        'New-RotationSecret'
+    )
+    FunctionsToExport      = @()
+    VariablesToExport      = @()
+    AliasesToExport        = @()
+    PrivateData            = @{
+        PSData = @{
+            Tags         = @('secrets', 'rotation', 'postgresql', 'redis', 'jwt', 'kubernetes', 'aws', 'vault', 'security')
+            ProjectUri   = ''
+            ReleaseNotes = 'See CHANGELOG.md.'
+        }
+    }
+}
