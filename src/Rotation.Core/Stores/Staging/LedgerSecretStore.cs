@@ -86,7 +86,7 @@ internal abstract class LedgerSecretStore : ISecretStore
         ArgumentNullException.ThrowIfNull(options);
         if (stage == SecretStage.Previous)
         {
-            throw Errors.Errors.InvalidArgument(Target, $"A value is written to '{Target}' as Pending or Current; Previous is reached by Complete or Undo.");
+            throw StoreErrors.PreviousNotWritable(Target);
         }
         var snap = await ReadAsync(cancellationToken).ConfigureAwait(false);
         var ledger = snap.Ledger;
@@ -96,9 +96,10 @@ internal abstract class LedgerSecretStore : ISecretStore
             // A retried write: the version exists already, so return it and create nothing.
             return await LoadAsync(ledger, done, snap, cancellationToken).ConfigureAwait(false);
         }
-        if (ledger.Pending is not null && (stage == SecretStage.Current || ledger.PendingRunId != options.RunId))
+        // The same run replaces its own Pending; a Pending written without a run id belongs to no one who could replace it.
+        if (ledger.Pending is not null && (stage == SecretStage.Current || ledger.PendingRunId is null || ledger.PendingRunId != options.RunId))
         {
-            throw Errors.Errors.InProgress(Target, ledger.PendingRunId ?? "(unknown run)");
+            throw StoreErrors.InProgress(Target, ledger.PendingRunId);
         }
         StageLedger LedgerFor(string id) => stage == SecretStage.Pending
             ? ledger.WithPending(id, options.RunId, options.ClientRequestToken)
@@ -127,13 +128,11 @@ internal abstract class LedgerSecretStore : ISecretStore
             {
                 return await LoadAsync(ledger, expectedVersionId, snap, cancellationToken).ConfigureAwait(false);
             }
-            throw new RotationException(RotationErrorIds.NoPendingVersion, RotationErrorCategory.InvalidOperation, Target,
-                $"'{Target}' has no Pending version to complete. Write one with Set-RotationSecret -Stage Pending first, or check the run that should have written it.");
+            throw StoreErrors.NoPending(Target);
         }
         if (expectedVersionId is not null && ledger.Pending != expectedVersionId)
         {
-            throw new RotationException(RotationErrorIds.StoreWriteConflict, RotationErrorCategory.ResourceBusy, Target,
-                $"The Pending version of '{Target}' is {ledger.Pending}, not the expected {expectedVersionId}: another writer replaced it. Inspect the secret's versions before completing.");
+            throw StoreErrors.PendingMismatch(Target, expectedVersionId);
         }
         var after = ledger.Completed();
         await CommitLedgerAsync(snap, after, cancellationToken).ConfigureAwait(false);
@@ -147,8 +146,7 @@ internal abstract class LedgerSecretStore : ISecretStore
         var ledger = snap.Ledger;
         if (ledger.Previous is null)
         {
-            throw new RotationException(RotationErrorIds.NoPreviousVersion, RotationErrorCategory.InvalidOperation, Target,
-                $"'{Target}' has no Previous version to return to. Nothing was changed.");
+            throw StoreErrors.NoPrevious(Target);
         }
         var after = ledger.Undone();
         await CommitLedgerAsync(snap, after, cancellationToken).ConfigureAwait(false);

@@ -79,29 +79,6 @@ public sealed class GoogleSecretManagerStoreTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Of_two_concurrent_writers_exactly_one_wins()
-    {
-        var name = NewName();
-        await Open(name).PutAsync(SecretValue.FromText("base-value-0"), SecretStage.Current, new SecretWriteOptions());
-        var tasks = Enumerable.Range(0, 2).Select(i => Task.Run(() => Open(name).PutAsync(
-            SecretValue.FromText($"racer-value-{i}"), SecretStage.Pending, new SecretWriteOptions { RunId = $"run-{i}" }))).ToArray();
-        var outcomes = await Task.WhenAll(tasks.Select(async t =>
-        {
-            try
-            {
-                await t;
-                return "won";
-            }
-            catch (RotationException e)
-            {
-                return e.ErrorId;
-            }
-        }));
-        Assert.Single(outcomes, o => o == "won");
-        Assert.Single(outcomes, o => o is RotationErrorIds.StoreWriteConflict or RotationErrorIds.RotationInProgress);
-    }
-
-    [Fact]
     public async Task A_stale_etag_is_a_write_conflict_and_leaves_no_labelled_version()
     {
         var name = NewName();

@@ -79,27 +79,6 @@ public sealed class VaultKvStoreTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Of_two_concurrent_writers_exactly_one_wins_by_check_and_set()
-    {
-        var path = NewPath();
-        await Open(path).PutAsync(SecretValue.FromText("base-value-0"), SecretStage.Current, new SecretWriteOptions());
-        var outcomes = await Task.WhenAll(Enumerable.Range(0, 2).Select(i => Task.Run(async () =>
-        {
-            try
-            {
-                await Open(path).PutAsync(SecretValue.FromText($"racer-value-{i}"), SecretStage.Pending, new SecretWriteOptions { RunId = $"run-{i}" });
-                return "won";
-            }
-            catch (RotationException e)
-            {
-                return e.ErrorId;
-            }
-        })));
-        Assert.Single(outcomes, o => o == "won");
-        Assert.Single(outcomes, o => o is RotationErrorIds.StoreWriteConflict or RotationErrorIds.RotationInProgress);
-    }
-
-    [Fact]
     public async Task A_failed_check_and_set_is_a_write_conflict_that_writes_nothing()
     {
         var path = NewPath();
