@@ -97,26 +97,39 @@ internal sealed class VaultKvStore : LedgerSecretStore
         }
         var created = await OkAsync(response, "write a version of", cancellationToken).ConfigureAwait(false);
         var versionId = created["data"]?["version"]?.ToString() ?? throw Malformed("the write answer names no version");
-        try
+        // The cas above orders versions; custom_metadata has no check-and-set. So the writer of the newest version is
+        // the one entitled to label it: it writes the labels and reads them back until they are its own, while a writer
+        // that sees a newer version than its own steps back without touching the labels.
+        var ledger = ledgerFor(versionId);
+        for (var attempt = 0; ; attempt++)
         {
-            // The cas above serialises versions, not the labels in custom_metadata (which has no check-and-set). So the
-            // labels are written only if no later version and no other label change appeared, and checked afterwards.
             var now = await ReadAsync(cancellationToken).ConfigureAwait(false);
-            if ((now.Stamp as MetadataState)?.CurrentVersion.ToString(CultureInfo.InvariantCulture) != versionId || now.Ledger.Seq != before.Ledger.Seq)
+            var meta = (MetadataState)now.Stamp!;
+            if (meta.CurrentVersion.ToString(CultureInfo.InvariantCulture) != versionId
+                || (now.Ledger != ledger && now.Ledger.Seq != before.Ledger.Seq && now.Ledger.Seq != ledger.Seq)
+                || attempt == 5)
             {
-                throw Conflict("another writer added a version or moved the labels meanwhile");
+                if (!now.Ledger.Labelled().Contains(versionId))
+                {
+                    // Unlabelled: take it out of reads so nothing half-written stays visible as the latest version.
+                    await TryRetireAsync(versionId, cancellationToken).ConfigureAwait(false);
+                }
+                throw Conflict("another writer added a newer version or moved the labels meanwhile");
             }
-            var ledger = ledgerFor(versionId);
-            await WriteMetadataAsync((MetadataState)now.Stamp!, ledger, cancellationToken).ConfigureAwait(false);
-            await VerifyAsync(ledger, cancellationToken).ConfigureAwait(false);
+            if (now.Ledger == ledger)
+            {
+                return versionId;
+            }
+            try
+            {
+                await WriteMetadataAsync(meta, ledger, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RotationException)
+            {
+                await TryRetireAsync(versionId, cancellationToken).ConfigureAwait(false);
+                throw;
+            }
         }
-        catch (RotationException)
-        {
-            // The version carries no label: take it out of reads so nothing half-written stays visible as latest.
-            await TryRetireAsync(versionId, cancellationToken).ConfigureAwait(false);
-            throw;
-        }
-        return versionId;
     }
 
     protected override async Task CommitLedgerAsync(LedgerSnapshot before, StageLedger after, CancellationToken cancellationToken)

@@ -111,27 +111,8 @@ public sealed class AzureKeyVaultStoreTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Of_two_concurrent_writers_exactly_one_wins_the_claim_and_check()
-    {
-        var name = NewName();
-        await Open(name).PutAsync(SecretValue.FromText("base-value-0"), SecretStage.Current, new SecretWriteOptions());
-        var outcomes = await Task.WhenAll(Enumerable.Range(0, 2).Select(i => Task.Run(async () =>
-        {
-            try
-            {
-                await Open(name).PutAsync(SecretValue.FromText($"racer-value-{i}"), SecretStage.Pending, new SecretWriteOptions { RunId = $"run-{i}" });
-                return "won";
-            }
-            catch (RotationException e)
-            {
-                return e.ErrorId;
-            }
-        })));
-        Assert.Single(outcomes, o => o == "won");
-        Assert.Single(outcomes, o => o is RotationErrorIds.StoreWriteConflict or RotationErrorIds.RotationInProgress);
-        var pending = await Open(name).GetAsync(SecretStage.Pending);
-        Assert.Equal($"racer-value-{Array.IndexOf(outcomes, "won")}", pending.Value.Text);
-    }
+    public async Task Two_racing_writers_never_both_win_over_many_rounds() =>
+        await RaceAssert.ExactlyOneWinsEachRoundAsync(name => Open(name), NewName, rounds: 10);
 
     [Fact]
     public async Task Expired_token_forbidden_missing_and_throttled_have_their_own_error_ids()

@@ -79,6 +79,10 @@ public sealed class GoogleSecretManagerStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Two_racing_writers_never_both_win_over_many_rounds() =>
+        await RaceAssert.ExactlyOneWinsEachRoundAsync(name => Open(name), NewName, rounds: 20);
+
+    [Fact]
     public async Task A_stale_etag_is_a_write_conflict_and_leaves_no_labelled_version()
     {
         var name = NewName();

@@ -79,6 +79,10 @@ public sealed class VaultKvStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Two_racing_writers_never_both_win_over_many_rounds() =>
+        await RaceAssert.ExactlyOneWinsEachRoundAsync(p => Open(p), NewPath, rounds: 30);
+
+    [Fact]
     public async Task A_failed_check_and_set_is_a_write_conflict_that_writes_nothing()
     {
         var path = NewPath();
