@@ -101,10 +101,8 @@ internal sealed class AzureKeyVaultStore : LedgerSecretStore
             // The SDK checks that the challenge's resource matches the vault host; only real vault hosts can pass.
             DisableChallengeResourceVerification = !KnownVaultSuffixes.Any(s => vaultUri.Host.EndsWith(s, StringComparison.OrdinalIgnoreCase)),
         };
-        clientOptions.Retry.MaxRetries = context.MaxRetries;
-        clientOptions.Retry.Delay = TimeSpan.FromMilliseconds(200);
-        clientOptions.Retry.MaxDelay = TimeSpan.FromSeconds(30);
         clientOptions.Retry.NetworkTimeout = context.RequestTimeout;
+        clientOptions.RetryPolicy = new SafeRetryPolicy(context.MaxRetries);
         if (context.HttpHandlerFactory is { } factory)
         {
             clientOptions.Transport = new HttpClientTransport(factory());
@@ -315,6 +313,22 @@ internal sealed class AzureKeyVaultStore : LedgerSecretStore
             default:
                 return null;
         }
+    }
+
+    /// <summary>
+    /// The SDK's retries, except that a PUT (SetSecret adds a version every time) is repeated only when the service
+    /// certainly did not act on it (429, 503); after a dropped connection or another 5xx its outcome is unknown.
+    /// </summary>
+    private sealed class SafeRetryPolicy(int maxRetries)
+        : RetryPolicy(maxRetries, DelayStrategy.CreateExponentialDelayStrategy(TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(30)))
+    {
+        protected override bool ShouldRetry(HttpMessage message, Exception? exception) =>
+            message.Request.Method == RequestMethod.Put
+                ? exception is null && message.HasResponse && message.Response.Status is 429 or 503
+                : base.ShouldRetry(message, exception);
+
+        protected override ValueTask<bool> ShouldRetryAsync(HttpMessage message, Exception? exception) =>
+            message.Request.Method == RequestMethod.Put ? new(ShouldRetry(message, exception)) : base.ShouldRetryAsync(message, exception);
     }
 
     private static bool HasInner<T>(Exception e)

@@ -134,6 +134,24 @@ public sealed class AzureKeyVaultStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_failed_version_write_is_retried_only_when_the_service_did_not_act()
+    {
+        var name = NewName();
+        _fake.Server.Inject(new FakeFault { Match = r => r.Method == "PUT", Status = 503, Headers = new Dictionary<string, string> { ["Retry-After"] = "0" } });
+        await Open(name).PutAsync(SecretValue.FromText("kv-value-1"), SecretStage.Current, new SecretWriteOptions());
+        Assert.Single(_fake.Versions(name));
+
+        _fake.Server.Inject(new FakeFault { Match = r => r.Method == "PUT", Status = 500, Times = 1 });
+        var e = await Assert.ThrowsAsync<RotationException>(() => Open(name).PutAsync(SecretValue.FromText("kv-value-2"), SecretStage.Current, new SecretWriteOptions()));
+        Assert.Equal(RotationErrorIds.StoreUnreachable, e.ErrorId);
+        Assert.Equal(3, _fake.Server.Requests.Count(r => r.StartsWith("PUT ", StringComparison.Ordinal)));
+
+        _fake.Server.Inject(new FakeFault { Match = r => r.Method == "PUT", Status = 409, Body = """{"error":{"code":"Conflict","message":"Secret is currently in a deleted but recoverable state."}}""" });
+        Assert.Equal(RotationErrorIds.StoreWriteConflict, (await Assert.ThrowsAsync<RotationException>(() => Open(name).PutAsync(SecretValue.FromText("kv-value-3"), SecretStage.Current, new SecretWriteOptions()))).ErrorId);
+        Assert.Single(_fake.Versions(name));
+    }
+
+    [Fact]
     public async Task A_wrong_certificate_is_a_tls_failure_and_a_loopback_endpoint_works_without_resource_verification()
     {
         using var other = TestCertificates.Create("not-the-fake");

@@ -57,6 +57,8 @@ public sealed class GoogleSecretManagerGcloudTests : IAsyncLifetime
         File.WriteAllBytes(_dir.File("payload.bin"), data);
         await GcloudAsync(_fake.Server.BaseAddress, _dir.File("config"), "secrets", "versions", "add", name, "--data-file=" + _dir.File("payload.bin"));
         Assert.Equal(data, _fake.Payload("proj-1", name, "2"));
+        Assert.True(_fake.HadClientChecksum("proj-1", name, "2"));
+        Assert.True(_fake.HadClientChecksum("proj-1", name, first.VersionId));
         Assert.Equal(data, await GcloudAsync(_fake.Server.BaseAddress, _dir.File("config"), "secrets", "versions", "access", "latest", "--secret=" + name));
 
         // The store's labels stay on its own version; consumers pinned to the alias read the staged value.

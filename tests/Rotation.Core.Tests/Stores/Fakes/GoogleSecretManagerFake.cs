@@ -53,6 +53,15 @@ public sealed partial class GoogleSecretManagerFake : IAsyncDisposable
         }
     }
 
+    /// <summary>Whether the client sent payload.dataCrc32c with the version (gcloud and the store both must).</summary>
+    public bool HadClientChecksum(string project, string secret, string version)
+    {
+        lock (_gate)
+        {
+            return _secrets[project + "/" + secret].Versions.Single(v => v.Number.ToString(CultureInfo.InvariantCulture) == version).ClientChecksum;
+        }
+    }
+
     public IReadOnlyDictionary<string, string> Annotations(string project, string secret)
     {
         lock (_gate)
