@@ -11,11 +11,22 @@
     PowerShellVersion      = '7.4'
     FormatsToProcess       = @(
         'Formats/Rotation.format.ps1xml',
-        'Formats/Secrets.Generation.format.ps1xml'
+        'Formats/Runs.format.ps1xml',
+        'Formats/Secrets.Generation.format.ps1xml',
+        'Formats/Secrets.format.ps1xml'
     )
     CmdletsToExport        = @(
+        'Complete-RotationSecret',
+        'Export-RotationAuditLog',
+        'Get-RotationAuditLog',
+        'Get-RotationRun',
+        'Get-RotationSecret',
         'New-RotationKeyPair',
-        'New-RotationSecret'
+        'New-RotationSecret',
+        'Resume-Rotation',
+        'Set-RotationSecret',
+        'Undo-Rotation',
+        'Undo-RotationSecret'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()

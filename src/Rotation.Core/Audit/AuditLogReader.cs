@@ -144,7 +144,7 @@ public static class AuditLogExport
     /// CRLF line ends, fields with a comma, quote or line break quoted and quotes doubled). Refuses to replace an
     /// existing file unless <paramref name="force"/>. The file is written atomically with mode 0600.
     /// </summary>
-    public static int Export(IEnumerable<RotationAuditRecord> records, string destination, AuditExportFormat format, bool force)
+    public static AuditExportResult Export(IEnumerable<RotationAuditRecord> records, string destination, AuditExportFormat? format, bool force)
     {
         ArgumentNullException.ThrowIfNull(records);
         ArgumentException.ThrowIfNullOrEmpty(destination);
@@ -155,7 +155,8 @@ public static class AuditLogExport
                 $"The file '{path}' already exists. Choose another path, or use -Force to replace it.");
         }
         var list = records.ToList();
-        var bytes = format switch
+        var chosen = format ?? FormatFor(path);
+        var bytes = chosen switch
         {
             AuditExportFormat.Json => JsonSerializer.SerializeToUtf8Bytes(list, AuditJson.Indented),
             AuditExportFormat.Csv => Encoding.UTF8.GetBytes(ToCsv(list)),
@@ -170,8 +171,12 @@ public static class AuditLogExport
             throw new RotationException(RotationErrorIds.AuditWriteFailed, RotationErrorCategory.WriteError, path,
                 $"Could not write the audit export '{path}': {ex.Message}", ex);
         }
-        return list.Count;
+        return new AuditExportResult { Path = path, Format = chosen, Count = list.Count };
     }
+
+    /// <summary>Without -Format, a .csv destination gets CSV and anything else JSON.</summary>
+    public static AuditExportFormat FormatFor(string destination) =>
+        string.Equals(Path.GetExtension(destination), ".csv", StringComparison.OrdinalIgnoreCase) ? AuditExportFormat.Csv : AuditExportFormat.Json;
 
     public static string ToCsv(IEnumerable<RotationAuditRecord> records)
     {
@@ -183,7 +188,7 @@ public static class AuditLogExport
         {
             string?[] fields =
             [
-                r.Timestamp.ToString("O", inv), r.Event, r.CredentialType, r.Target, r.PerformedBy, r.Reason.ToString(),
+                r.Timestamp.ToString("O", inv), r.Event, r.CredentialType, r.Target, r.PerformedBy, r.Reason.ToString().ToLowerInvariant(),
                 r.Success ? "true" : "false", r.DowntimeSeconds?.ToString("R", inv), r.RollbackRequired ? "true" : "false",
                 r.RunId, r.Step, r.Fingerprint, r.Error,
             ];
@@ -206,4 +211,32 @@ public enum AuditExportFormat
 {
     Json,
     Csv,
+}
+
+/// <summary>What Export-RotationAuditLog -PassThru returns.</summary>
+public sealed class AuditExportResult
+{
+    public required string Path { get; init; }
+
+    public required AuditExportFormat Format { get; init; }
+
+    /// <summary>How many records were written.</summary>
+    public required int Count { get; init; }
+}
+
+/// <summary>Builds a filter from cmdlet parameters (PowerShell hands local DateTimes; the log is in UTC offsets).</summary>
+public static class AuditFilters
+{
+    public static AuditLogFilter Create(DateTime? since, DateTime? until, string? target, string? runId, string? eventName) => new()
+    {
+        Since = since is null ? null : ToOffset(since.Value),
+        Until = until is null ? null : ToOffset(until.Value),
+        Target = target,
+        RunId = runId,
+        Event = eventName,
+    };
+
+    // An Unspecified kind (Get-Date -Date '2026-11-21') means local time, as everywhere in PowerShell.
+    private static DateTimeOffset ToOffset(DateTime value) =>
+        value.Kind == DateTimeKind.Utc ? new DateTimeOffset(value) : new DateTimeOffset(DateTime.SpecifyKind(value, DateTimeKind.Local));
 }

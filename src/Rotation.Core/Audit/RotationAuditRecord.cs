@@ -20,7 +20,7 @@ public sealed class RotationAuditRecord
     [JsonPropertyName("credential_type")] public string? CredentialType { get; init; }
     [JsonPropertyName("target")] public required string Target { get; init; }
     [JsonPropertyName("performed_by")] public string? PerformedBy { get; init; }
-    [JsonPropertyName("reason")] [JsonConverter(typeof(JsonStringEnumConverter<AuditReason>))] public AuditReason Reason { get; init; }
+    [JsonPropertyName("reason")] [JsonConverter(typeof(AuditReasonJsonConverter))] public AuditReason Reason { get; init; }
     [JsonPropertyName("success")] public bool Success { get; init; }
     [JsonPropertyName("downtime_seconds")] public double? DowntimeSeconds { get; init; }
     [JsonPropertyName("rollback_required")] public bool RollbackRequired { get; init; }
@@ -29,6 +29,9 @@ public sealed class RotationAuditRecord
     [JsonPropertyName("fingerprint")] public string? Fingerprint { get; init; }
     [JsonPropertyName("error")] public string? Error { get; init; }
 }
+
+/// <summary>The reason as DESIGN.md section 4 spells it in the log: routine, emergency, rollback (read case-insensitively).</summary>
+public sealed class AuditReasonJsonConverter() : JsonStringEnumConverter<AuditReason>(System.Text.Json.JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false);
 
 /// <summary>
 /// Where audit records go. Writing must be durable (flushed per record) and safe with concurrent writers; a failure

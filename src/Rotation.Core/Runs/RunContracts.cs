@@ -137,6 +137,17 @@ public static class RunInputs
 {
     /// <summary>A <see cref="Secrets.RotationCredential"/> with the rights to change the target (a database admin).</summary>
     public const string AdminCredential = "AdminCredential";
+
+    /// <summary>The inputs Resume-Rotation and Undo-Rotation pass: the admin credential when one was given.</summary>
+    public static IReadOnlyDictionary<string, object> Create(Secrets.RotationCredential? adminCredential)
+    {
+        var inputs = new Dictionary<string, object>(StringComparer.Ordinal);
+        if (adminCredential is not null)
+        {
+            inputs[AdminCredential] = adminCredential;
+        }
+        return inputs;
+    }
 }
 
 /// <summary>Run parameters the engine itself reads.</summary>

@@ -84,6 +84,13 @@ public static class KeyPairGenerator
         }
     }
 
+    /// <summary>Loads a private key held as SecureString (RotationKeyPair.PrivateKey, a stored PEM), zeroing the plain copy.</summary>
+    public static GeneratedKeyPair LoadPrivateKey(System.Security.SecureString pem, string target = "private key")
+    {
+        ArgumentNullException.ThrowIfNull(pem);
+        return SecureStrings.UsePlainChars(pem, chars => LoadPrivateKeyPem(chars, target));
+    }
+
     /// <summary>
     /// Checks that the platform produced the size that was asked for: a provider that silently substitutes a
     /// default size must not hand out a weaker key under a stronger name.

@@ -155,6 +155,36 @@ public sealed class SecretPolicy
         Build(format, length, byteLength, excludeCharacters, new ClassRequirement(minUpper, minLower, minDigit, minSymbol), preset: null, baseAlphabet: null);
 
     /// <summary>
+    /// The policy New-RotationSecret's parameters describe: a preset (with an optional byte format) or an explicit
+    /// policy. Without -Format an explicit policy is Password, or Base64 when only -ByteLength is given. Each
+    /// string of <paramref name="excludeCharacters"/> excludes all of its characters.
+    /// </summary>
+    public static SecretPolicy Resolve(
+        SecretPreset? preset = null,
+        SecretFormat? format = null,
+        int? length = null,
+        int? byteLength = null,
+        IEnumerable<string>? excludeCharacters = null,
+        int minUpper = 0,
+        int minLower = 0,
+        int minDigit = 0,
+        int minSymbol = 0)
+    {
+        var exclude = excludeCharacters is null ? null : string.Concat(excludeCharacters);
+        if (preset is { } p)
+        {
+            if (length is not null || byteLength is not null || !string.IsNullOrEmpty(exclude) || minUpper + minLower + minDigit + minSymbol != 0)
+            {
+                throw Unsatisfiable($"preset {p}",
+                    $"-Preset {p} fixes the size, alphabet and classes; give either a preset (with an optional -Format) or an explicit policy, not both.");
+            }
+            return FromPreset(p, format);
+        }
+        var chosen = format ?? (byteLength is not null && length is null ? SecretFormat.Base64 : SecretFormat.Password);
+        return Create(chosen, length, byteLength, exclude, minUpper, minLower, minDigit, minSymbol);
+    }
+
+    /// <summary>
     /// A preset, optionally written in another byte format (Aes256Key as Hex is still 32 bytes: 64 hex characters).
     /// </summary>
     public static SecretPolicy FromPreset(SecretPreset preset, SecretFormat? format = null)

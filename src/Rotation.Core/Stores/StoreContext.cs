@@ -24,4 +24,17 @@ public sealed class StoreContext
 
     /// <summary>Retries for throttling and 5xx (only for requests that are safe to repeat).</summary>
     public int MaxRetries { get; init; } = 4;
+
+    /// <summary>This context with an explicit endpoint (-Endpoint); the same context when none is given.</summary>
+    public StoreContext WithEndpoint(string? endpoint) => string.IsNullOrWhiteSpace(endpoint)
+        ? this
+        : new StoreContext
+        {
+            GetEnvironmentVariable = GetEnvironmentVariable,
+            Clock = Clock,
+            HttpHandlerFactory = HttpHandlerFactory,
+            Endpoint = endpoint,
+            RequestTimeout = RequestTimeout,
+            MaxRetries = MaxRetries,
+        };
 }

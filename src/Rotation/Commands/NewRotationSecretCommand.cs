@@ -59,14 +59,13 @@ public sealed class NewRotationSecretCommand : RotationCmdlet
     {
         try
         {
-            _policy = ParameterSetName == PresetSet
-                ? SecretPolicy.FromPreset(Preset, Bound(nameof(Format)) ? Format : null)
-                : SecretPolicy.Create(
-                    Bound(nameof(Format)) ? Format : SecretFormat.Password,
-                    Bound(nameof(Length)) ? Length : null,
-                    Bound(nameof(ByteLength)) ? ByteLength : null,
-                    ExcludeCharacter is null ? null : string.Concat(ExcludeCharacter),
-                    MinUpper, MinLower, MinDigit, MinSymbol);
+            _policy = SecretPolicy.Resolve(
+                ParameterSetName == PresetSet ? Preset : null,
+                Bound(nameof(Format)) ? Format : null,
+                Bound(nameof(Length)) ? Length : null,
+                Bound(nameof(ByteLength)) ? ByteLength : null,
+                ExcludeCharacter,
+                MinUpper, MinLower, MinDigit, MinSymbol);
         }
         catch (RotationException ex)
         {

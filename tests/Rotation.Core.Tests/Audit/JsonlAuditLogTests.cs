@@ -42,7 +42,7 @@ public sealed class JsonlAuditLogTests
         var names = doc.RootElement.EnumerateObject().Select(p => p.Name).ToList();
         Assert.Equal(["timestamp", "event", "credential_type", "target", "performed_by", "reason", "success", "downtime_seconds",
             "rollback_required", "run_id", "step", "fingerprint", "error"], names);
-        Assert.Equal("Rollback", doc.RootElement.GetProperty("reason").GetString());
+        Assert.Equal("rollback", doc.RootElement.GetProperty("reason").GetString());
         var back = AuditLogReader.Read(log.Path).ToList();
         Assert.Equal("line one\nline two, \"quoted\"", back[1].Error);
         Assert.Equal((T0, 1.5, true), (back[1].Timestamp, back[1].DowntimeSeconds!.Value, back[1].RollbackRequired));
@@ -76,6 +76,44 @@ public sealed class JsonlAuditLogTests
         Assert.Equal(writers * perWriter, records.Count);
         Assert.Equal(writers * perWriter, records.Select(r => r.RunId).Distinct().Count());
         Assert.All(records, r => Assert.Equal(padding, r.Error));
+    }
+
+    [Fact]
+    public async Task Writers_in_other_processes_appending_at_the_same_time_lose_nothing()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+        using var dir = TestEnvironment.NewTempDirectory();
+        var path = dir.File("audit.jsonl");
+        const int processes = 3;
+        const int perProcess = 300;
+        // Each shell writes its lines with >> (O_APPEND), one write per line, like another Rotation process would.
+        var script = "i=0; while [ $i -lt " + perProcess + " ]; do " +
+            "printf '%s\\n' \"{\\\"timestamp\\\":\\\"2026-11-21T10:00:00+00:00\\\",\\\"event\\\":\\\"shell\\\",\\\"target\\\":\\\"sh\\\",\\\"run_id\\\":\\\"s-$1-$i\\\"}\" >> \"$2\"; " +
+            "i=$((i+1)); done";
+        var shells = Enumerable.Range(0, processes).Select(p => System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("sh", ["-c", script, "sh", p.ToString(System.Globalization.CultureInfo.InvariantCulture), path]))!).ToList();
+        var ours = Enumerable.Range(0, 4).Select(w => Task.Run(() =>
+        {
+            var log = new JsonlAuditLog(path);
+            for (var i = 0; i < perProcess; i++)
+            {
+                log.Write(Record(runId: $"r-{w}-{i}", error: new string('y', 500)));
+            }
+        })).ToList();
+        await Task.WhenAll(ours);
+        foreach (var shell in shells)
+        {
+            await shell.WaitForExitAsync();
+            Assert.Equal(0, shell.ExitCode);
+            shell.Dispose();
+        }
+
+        var records = AuditLogReader.Read(path).ToList();
+        Assert.Equal(processes * perProcess, records.Count(r => r.Event == "shell"));
+        Assert.Equal(4 * perProcess, records.Count(r => r.Event == "step.done"));
+        Assert.Equal(records.Count, records.Select(r => r.RunId).Distinct().Count());
     }
 
     [Fact]
@@ -160,20 +198,21 @@ public sealed class AuditLogReaderTests
         using var dir = TestEnvironment.NewTempDirectory();
         var records = new[] { JsonlAuditLogTests.Record(error: "a, \"b\"\r\nc"), JsonlAuditLogTests.Record("run.done", "x") };
 
-        Assert.Equal(2, AuditLogExport.Export(records, dir.File("out.json"), AuditExportFormat.Json, force: false));
+        var result = AuditLogExport.Export(records, dir.File("out.json"), null, force: false);
+        Assert.Equal((dir.File("out.json"), AuditExportFormat.Json, 2), (result.Path, result.Format, result.Count));
         using (var doc = JsonDocument.Parse(File.ReadAllText(dir.File("out.json"))))
         {
             Assert.Equal(2, doc.RootElement.GetArrayLength());
             Assert.Equal("a, \"b\"\r\nc", doc.RootElement[0].GetProperty("error").GetString());
         }
 
-        AuditLogExport.Export(records, dir.File("out.csv"), AuditExportFormat.Csv, force: false);
+        Assert.Equal(AuditExportFormat.Csv, AuditLogExport.Export(records, dir.File("out.csv"), null, force: false).Format);
         var csv = File.ReadAllText(dir.File("out.csv"));
         var rows = csv.Split("\r\n");
         Assert.StartsWith("timestamp,event,credential_type,target,", rows[0], StringComparison.Ordinal);
         Assert.EndsWith(",run_id,step,fingerprint,error", rows[0], StringComparison.Ordinal);
         Assert.Contains(",\"a, \"\"b\"\"\r\nc\"\r\n", csv, StringComparison.Ordinal);
-        Assert.Contains("2026-11-21T10:00:00.0000000+00:00,run.done,postgresql-password,x,ops,Rollback,true,1.5,false,r-1,switch,sha256:0011aabb,\r\n", csv, StringComparison.Ordinal);
+        Assert.Contains("2026-11-21T10:00:00.0000000+00:00,run.done,postgresql-password,x,ops,rollback,true,1.5,false,r-1,switch,sha256:0011aabb,\r\n", csv, StringComparison.Ordinal);
 
         var exists = Assert.Throws<RotationException>(() => AuditLogExport.Export(records, dir.File("out.csv"), AuditExportFormat.Json, force: false));
         Assert.Equal(RotationErrorIds.AuditExportFileExists, exists.ErrorId);
@@ -190,4 +229,19 @@ public sealed class AuditLogReaderTests
     [InlineData("two\nlines", "\"two\nlines\"")]
     public void Csv_fields_are_quoted_only_when_rfc4180_requires_it(string value, string expected) =>
         Assert.Equal(expected, AuditLogExport.CsvField(value));
+}
+
+public sealed class AuditReasonFormatTests
+{
+    [Theory]
+    [InlineData("rollback", AuditReason.Rollback)]
+    [InlineData("Emergency", AuditReason.Emergency)]
+    [InlineData("ROUTINE", AuditReason.Routine)]
+    public void Reasons_are_written_lowercase_and_read_in_any_case(string written, AuditReason expected)
+    {
+        var record = JsonSerializer.Deserialize<RotationAuditRecord>($"{{\"event\":\"e\",\"target\":\"t\",\"reason\":\"{written}\"}}")!;
+
+        Assert.Equal(expected, record.Reason);
+        Assert.Contains($"\"reason\":\"{expected.ToString().ToLowerInvariant()}\"", JsonSerializer.Serialize(record), StringComparison.Ordinal);
+    }
 }

@@ -120,6 +120,18 @@ public sealed class KeyPairTests
     }
 
     [Fact]
+    public void The_output_private_key_loads_back_for_signing()
+    {
+        using var pair = KeyPairGenerator.Generate(KeyAlgorithm.RSA, 2048);
+        var output = pair.ToRotationKeyPair();
+        using var loaded = KeyPairGenerator.LoadPrivateKey(output.PrivateKey);
+        Assert.Equal(output.Thumbprint, loaded.Thumbprint);
+        Assert.Equal(pair.PublicJwk.ToDictionary(), loaded.PublicJwk.ToDictionary());
+        var data = Encoding.UTF8.GetBytes("payload");
+        Assert.True(pair.Rsa!.VerifyData(data, loaded.Rsa!.SignData(data, HashAlgorithmName.SHA256, RSASignaturePadding.Pss), HashAlgorithmName.SHA256, RSASignaturePadding.Pss));
+    }
+
+    [Fact]
     public void A_pem_that_is_not_a_key_is_a_clear_error_without_its_content()
     {
         var ex = Assert.Throws<RotationException>(() => KeyPairGenerator.LoadPrivateKeyPem("-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----", "key.pem"));

@@ -149,6 +149,32 @@ public sealed class SecretPolicyTests
     }
 
     [Fact]
+    public void Resolve_maps_the_cmdlet_parameters()
+    {
+        Assert.Equal(SecretFormat.Password, SecretPolicy.Resolve().Format);
+        Assert.Equal(32, SecretPolicy.Resolve().Length);
+        var bytes = SecretPolicy.Resolve(byteLength: 16);
+        Assert.Equal((SecretFormat.Base64, 16), (bytes.Format, bytes.ByteLength!.Value));
+        var excluded = SecretPolicy.Resolve(format: SecretFormat.Alphanumeric, length: 10, excludeCharacters: ["ab", "C"]);
+        Assert.Equal(59, excluded.Alphabet.Length);
+        Assert.DoesNotContain('C', excluded.Alphabet);
+        Assert.Equal(SecretFormat.Hex, SecretPolicy.Resolve(SecretPreset.Aes256Key, SecretFormat.Hex).Format);
+        Assert.Equal(SecretPreset.DbPassword, SecretPolicy.Resolve(SecretPreset.DbPassword).Preset);
+    }
+
+    [Theory]
+    [InlineData(12, null, null, 0)]
+    [InlineData(null, 12, null, 0)]
+    [InlineData(null, null, "x", 0)]
+    [InlineData(null, null, null, 1)]
+    public void Resolve_refuses_a_preset_mixed_with_an_explicit_policy(int? length, int? byteLength, string? exclude, int minDigit)
+    {
+        var ex = Assert.Throws<RotationException>(() => SecretPolicy.Resolve(SecretPreset.ApiKey, null, length, byteLength,
+            exclude is null ? null : [exclude], minDigit: minDigit));
+        Assert.Equal(RotationErrorIds.SecretPolicyUnsatisfiable, ex.ErrorId);
+    }
+
+    [Fact]
     public void Generate_returns_a_RotationSecret_that_never_shows_its_value()
     {
         var policy = SecretPolicy.FromPreset(SecretPreset.JwtHmac);

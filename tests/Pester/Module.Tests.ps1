@@ -1,0 +1,75 @@
+# The module as a whole: it imports, exports exactly its cmdlets, ships its help and format views, and keeps its
+# dependencies out of PowerShell's default load context.
+BeforeAll {
+    . "$PSScriptRoot/TestHelpers.ps1"
+    $script:module = Get-Module -Name Rotation
+    $script:manifest = Import-PowerShellDataFile -Path $script:RotationModulePath
+}
+
+Describe 'Rotation module' {
+    It 'imports from the staged manifest' {
+        $script:module | Should -Not -BeNullOrEmpty
+        $script:module.ModuleType | Should -Be 'Binary'
+        $script:module.Version | Should -Be ([version]$script:manifest.ModuleVersion)
+        $script:module.ModuleBase | Should -Be (Split-Path -Parent $script:RotationModulePath)
+    }
+
+    It 'exports exactly the cmdlets listed in CmdletsToExport' {
+        $exported = @(Get-Command -Module Rotation -CommandType Cmdlet | ForEach-Object Name | Sort-Object)
+        $listed = @($script:manifest.CmdletsToExport | Sort-Object)
+        $listed.Count | Should -BeGreaterThan 0
+        Compare-Object -ReferenceObject $listed -DifferenceObject $exported | Should -BeNullOrEmpty
+    }
+
+    It 'exports no functions, variables or aliases' {
+        @(Get-Command -Module Rotation -CommandType Function, Alias).Count | Should -Be 0
+    }
+
+    It 'declares PowerShell 7.4 and the Core edition' {
+        $script:manifest.PowerShellVersion | Should -Be '7.4'
+        $script:manifest.CompatiblePSEditions | Should -Be @('Core')
+    }
+
+    It 'ships every format view the manifest lists' {
+        foreach ($format in $script:manifest.FormatsToProcess) {
+            Join-Path $script:module.ModuleBase $format | Should -Exist
+        }
+    }
+
+    It 'ships MAML help and the about topic' {
+        Join-Path $script:module.ModuleBase 'en-US/Rotation.dll-Help.xml' | Should -Exist
+        Join-Path $script:module.ModuleBase 'en-US/about_Rotation.help.txt' | Should -Exist
+        (Get-Help about_Rotation | Out-String) | Should -Match 'SecureString'
+    }
+
+    Context 'dependency isolation' {
+        BeforeAll {
+            # Any cmdlet call makes the cmdlet assembly resolve Rotation.Core.
+            $script:secret = New-RotationSecret -Preset ApiKey
+            $script:coreAssembly = $script:secret.GetType().Assembly
+        }
+
+        It 'loads Rotation.dll itself in the default context' {
+            $cmdletAssembly = (Get-Command New-RotationSecret).ImplementingType.Assembly
+            [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($cmdletAssembly).Name | Should -Be 'Default'
+        }
+
+        It 'loads Rotation.Core in the module''s own load context' {
+            $script:coreAssembly.GetName().Name | Should -Be 'Rotation.Core'
+            [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($script:coreAssembly).Name | Should -Be 'Rotation'
+        }
+
+        It 'keeps Rotation.Core and its dependencies out of the default context' {
+            $default = [System.Runtime.Loader.AssemblyLoadContext]::Default.Assemblies | ForEach-Object { $_.GetName().Name }
+            $shipped = Get-ChildItem -Path (Join-Path $script:module.ModuleBase 'dependencies') -Filter *.dll | ForEach-Object BaseName
+            $shipped | Should -Contain 'Rotation.Core'
+            foreach ($name in $shipped) {
+                $name | Should -Not -BeIn $default -Because "$name ships in dependencies/ and must load only into the Rotation context"
+            }
+        }
+
+        It 'has only Rotation.dll beside the manifest' {
+            @(Get-ChildItem -Path $script:module.ModuleBase -Filter *.dll | ForEach-Object Name) | Should -Be @('Rotation.dll')
+        }
+    }
+}
