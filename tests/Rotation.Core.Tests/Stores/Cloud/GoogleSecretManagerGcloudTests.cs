@@ -28,7 +28,7 @@ public sealed class GoogleSecretManagerGcloudTests : IAsyncLifetime
         _dir.Dispose();
     }
 
-    internal static async Task<byte[]> GcloudAsync(Uri endpoint, string configDir, params string[] args)
+    internal static async Task<byte[]> GcloudAsync(Uri endpoint, string configDir, string project, params string[] args)
     {
         var env = new Dictionary<string, string>
         {
@@ -39,7 +39,7 @@ public sealed class GoogleSecretManagerGcloudTests : IAsyncLifetime
             ["CLOUDSDK_CORE_DISABLE_USAGE_REPORTING"] = "true",
             ["CLOUDSDK_COMPONENT_MANAGER_DISABLE_UPDATE_CHECK"] = "true",
         };
-        var (exit, stdout, stderr) = await ProcessRunner.RunAsync("/usr/bin/gcloud", [.. args, "--project=proj-1"], env, TimeSpan.FromMinutes(2));
+        var (exit, stdout, stderr) = await ProcessRunner.RunAsync("/usr/bin/gcloud", [.. args, "--project=" + project], env, TimeSpan.FromMinutes(2));
         Assert.True(exit == 0, $"gcloud {string.Join(' ', args)} exited {exit}: {stderr}");
         return stdout;
     }
@@ -55,14 +55,14 @@ public sealed class GoogleSecretManagerGcloudTests : IAsyncLifetime
         // gcloud adds a version with a CRC32C checksum; the fake must accept and acknowledge it.
         var data = Encoding.UTF8.GetBytes("from-gcloud \u00e9\n\u0001binary-ish");
         File.WriteAllBytes(_dir.File("payload.bin"), data);
-        await GcloudAsync(_fake.Server.BaseAddress, _dir.File("config"), "secrets", "versions", "add", name, "--data-file=" + _dir.File("payload.bin"));
+        await GcloudAsync(_fake.Server.BaseAddress, _dir.File("config"), "proj-1", "secrets", "versions", "add", name, "--data-file=" + _dir.File("payload.bin"));
         Assert.Equal(data, _fake.Payload("proj-1", name, "2"));
         Assert.True(_fake.HadClientChecksum("proj-1", name, "2"));
         Assert.True(_fake.HadClientChecksum("proj-1", name, first.VersionId));
-        Assert.Equal(data, await GcloudAsync(_fake.Server.BaseAddress, _dir.File("config"), "secrets", "versions", "access", "latest", "--secret=" + name));
+        Assert.Equal(data, await GcloudAsync(_fake.Server.BaseAddress, _dir.File("config"), "proj-1", "secrets", "versions", "access", "latest", "--secret=" + name));
 
         // The store's labels stay on its own version; consumers pinned to the alias read the staged value.
         Assert.Equal(first.VersionId, (await store.GetAsync(SecretStage.Current)).VersionId);
-        Assert.Equal("first-value-1"u8.ToArray(), await GcloudAsync(_fake.Server.BaseAddress, _dir.File("config"), "secrets", "versions", "access", "current", "--secret=" + name));
+        Assert.Equal("first-value-1"u8.ToArray(), await GcloudAsync(_fake.Server.BaseAddress, _dir.File("config"), "proj-1", "secrets", "versions", "access", "current", "--secret=" + name));
     }
 }
