@@ -1,4 +1,7 @@
 using System.Globalization;
+using System.Net.Security;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -44,6 +47,10 @@ internal sealed class VaultKvStore : LedgerSecretStore
             _headers["X-Vault-Namespace"] = ns;
         }
         _tokens = new VaultTokens(context, uri.Original);
+        if (context.HttpHandlerFactory is null && StoreJson.Env(context, "VAULT_CACERT") is { } caFile)
+        {
+            context = context.WithHandler(TrustingHandler(caFile, uri.Original));
+        }
         _http = new StoreHttp(baseAddress, context, uri.Original, Service,
             async (request, ct) => request.Headers.TryAddWithoutValidation("X-Vault-Token", await _tokens.GetAsync(_http!, _headers, ct).ConfigureAwait(false)),
             VaultTokens.AuthHint);
@@ -248,6 +255,33 @@ internal sealed class VaultKvStore : LedgerSecretStore
 
     private RotationException Malformed(string detail) =>
         new(RotationErrorIds.StoreDocumentMalformed, RotationErrorCategory.InvalidData, Target, $"Vault returned unusable data for '{Target}': {detail}.");
+
+    /// <summary>
+    /// VAULT_CACERT, as the Vault CLI reads it: PEM certificates of the authority that signed the server's certificate
+    /// (a private CA), trusted for this store only instead of the machine's roots.
+    /// </summary>
+    private static Func<HttpMessageHandler> TrustingHandler(string caFile, string target)
+    {
+        var roots = new X509Certificate2Collection();
+        try
+        {
+            roots.ImportFromPemFile(caFile);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException)
+        {
+            throw Errors.Errors.InvalidArgument(target, $"VAULT_CACERT names '{caFile}', which could not be read as PEM certificates ({e.Message}).");
+        }
+        return () =>
+        {
+            var policy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };
+            policy.CustomTrustStore.AddRange(roots);
+            return new SocketsHttpHandler
+            {
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+                SslOptions = new SslClientAuthenticationOptions { CertificateChainPolicy = policy },
+            };
+        };
+    }
 
     private static string Escape(string path) => string.Join('/', path.Split('/').Select(System.Uri.EscapeDataString));
 

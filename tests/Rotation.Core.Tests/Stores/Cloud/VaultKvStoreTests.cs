@@ -168,6 +168,39 @@ public sealed class VaultKvStoreTests : IAsyncLifetime
         Assert.Contains("TLS", e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task VAULT_CACERT_trusts_a_private_authority_and_only_it()
+    {
+        using var serverCert = TestCertificates.Create("vault-private-ca");
+        using var otherCa = TestCertificates.Create("some-other-ca");
+        await using var tls = await VaultKvFake.StartAsync(serverCert);
+        using var dir = TestEnvironment.NewTempDirectory();
+        File.WriteAllText(dir.File("ca.pem"), serverCert.ExportCertificatePem());
+        File.WriteAllText(dir.File("other.pem"), otherCa.ExportCertificatePem());
+        var path = NewPath();
+        StoreContext With(string ca) => new()
+        {
+            GetEnvironmentVariable = new Dictionary<string, string> { ["VAULT_ADDR"] = tls.Server.BaseAddress.ToString(), ["VAULT_TOKEN"] = "root-token", ["VAULT_CACERT"] = ca }.GetValueOrDefault,
+        };
+        await Open(path, With(dir.File("ca.pem"))).PutAsync(SecretValue.FromText("tls-value-1"), SecretStage.Current, new SecretWriteOptions());
+        var e = await Assert.ThrowsAsync<RotationException>(() => Open(path, With(dir.File("other.pem"))).GetAsync(SecretStage.Current));
+        Assert.Equal(RotationErrorIds.StoreUnreachable, e.ErrorId);
+        Assert.Contains("certificate", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_registry_opens_every_cloud_scheme_and_wraps_fields()
+    {
+        var registry = SecretStoreRegistry.CreateDefault();
+        Assert.Superset(new HashSet<string> { "gcp-sm", "azure-kv", "vault" }, registry.Schemes.ToHashSet());
+        var context = new StoreContext { GetEnvironmentVariable = _ => null };
+        Assert.IsType<FieldScopedStore>(registry.Open("gcp-sm://p/s#password", context));
+        Assert.IsType<FieldScopedStore>(registry.Open("vault://secret/a/b#password", context));
+        Assert.IsType<FieldScopedStore>(registry.Open("azure-kv://v/s#password", context));
+        Assert.Equal(RotationErrorIds.InvalidArgument, Assert.Throws<RotationException>(() => registry.Open("gcp-sm://p/a/b", context)).ErrorId);
+        Assert.Equal(RotationErrorIds.InvalidArgument, Assert.Throws<RotationException>(() => registry.Open("azure-kv://v/a/b", context)).ErrorId);
+    }
+
     /// <summary>The fake answers the documented samples of the KV v2 API page with the documented shapes.</summary>
     [Fact]
     public async Task The_fake_answers_the_samples_of_the_kv_v2_api_documentation()
