@@ -197,6 +197,11 @@ internal sealed class AzureKeyVaultStore : LedgerSecretStore
             var secret = (await _client.GetSecretAsync(_name, versionId, cancellationToken).ConfigureAwait(false)).Value;
             return SecretValue.FromStoreText(secret.Value, parseFields: secret.Properties.ContentType == JsonContentType);
         }
+        catch (RequestFailedException e) when (e.Status == 403 && e.Message.Contains("disabled", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new RotationException(RotationErrorIds.StoreRequestFailed, RotationErrorCategory.InvalidOperation, Target,
+                $"Version {versionId} of '{Target}' is disabled, though a rotation label points at it. Enable it ('az keyvault secret set-attributes --enabled true') or write a new value.", e);
+        }
         catch (Exception e) when (Translate(e, $"read version {versionId} of") is { } mapped)
         {
             throw mapped;
@@ -300,6 +305,8 @@ internal sealed class AzureKeyVaultStore : LedgerSecretStore
                     403 => new RotationException(RotationErrorIds.StoreAccessDenied, RotationErrorCategory.PermissionDenied, Target,
                         $"The identity used is not allowed to {action} '{Target}' ({server}). Grant it the Key Vault Secrets Officer role or an access policy with get, list and set.", e),
                     404 => SecretMissing(e),
+                    409 when r.Message.Contains("deleted", StringComparison.OrdinalIgnoreCase) => new RotationException(RotationErrorIds.StoreRequestFailed, RotationErrorCategory.InvalidOperation, Target,
+                        $"'{Target}' is deleted and still recoverable in {Service} ({server}). Recover it ('az keyvault secret recover') or purge it before writing; Rotation never purges on its own.", e),
                     409 or 412 => Conflict(server, e),
                     429 => new RotationException(RotationErrorIds.StoreThrottled, RotationErrorCategory.LimitsExceeded, Target,
                         $"{Service} kept throttling requests to {action} '{Target}' ({server}, after {Context.MaxRetries} retries). Wait a while and retry.", e),

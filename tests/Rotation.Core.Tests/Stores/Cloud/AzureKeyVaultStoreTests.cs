@@ -146,8 +146,12 @@ public sealed class AzureKeyVaultStoreTests : IAsyncLifetime
         Assert.Equal(RotationErrorIds.StoreUnreachable, e.ErrorId);
         Assert.Equal(3, _fake.Server.Requests.Count(r => r.StartsWith("PUT ", StringComparison.Ordinal)));
 
-        _fake.Server.Inject(new FakeFault { Match = r => r.Method == "PUT", Status = 409, Body = """{"error":{"code":"Conflict","message":"Secret is currently in a deleted but recoverable state."}}""" });
+        _fake.Server.Inject(new FakeFault { Match = r => r.Method == "PUT", Status = 409, Body = """{"error":{"code":"Conflict","message":"There was a conflict while updating the secret."}}""" });
         Assert.Equal(RotationErrorIds.StoreWriteConflict, (await Assert.ThrowsAsync<RotationException>(() => Open(name).PutAsync(SecretValue.FromText("kv-value-3"), SecretStage.Current, new SecretWriteOptions()))).ErrorId);
+        _fake.Server.Inject(new FakeFault { Match = r => r.Method == "PUT", Status = 409, Body = """{"error":{"code":"Conflict","message":"Secret is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the secret can only be recovered or purged."}}""" });
+        var deleted = await Assert.ThrowsAsync<RotationException>(() => Open(name).PutAsync(SecretValue.FromText("kv-value-4"), SecretStage.Current, new SecretWriteOptions()));
+        Assert.Equal(RotationErrorIds.StoreRequestFailed, deleted.ErrorId);
+        Assert.Contains("recover", deleted.Message, StringComparison.Ordinal);
         Assert.Single(_fake.Versions(name));
     }
 
