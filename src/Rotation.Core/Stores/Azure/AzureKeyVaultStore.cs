@@ -217,6 +217,15 @@ internal sealed class AzureKeyVaultStore : LedgerSecretStore
         }
     }
 
+    protected override async Task ReviveAsync(string versionId, CancellationToken cancellationToken)
+    {
+        var props = await PropertiesAsync(versionId, cancellationToken).ConfigureAwait(false);
+        if (props is not null)
+        {
+            await UpdateTagsAsync(props, props.Tags.ToDictionary(kv => kv.Key, kv => kv.Value), enabled: true, "enable a version of", cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>The claim-and-check: after the settle delay, the record with the highest sequence wins.</summary>
     private async Task ElectAsync(string version, string nonce, long seq, TimeSpan ownLatency, bool withdrawByDisabling, CancellationToken cancellationToken)
     {

@@ -142,6 +142,9 @@ internal sealed class GoogleSecretManagerStore : LedgerSecretStore
         }
     }
 
+    protected override Task ReviveAsync(string versionId, CancellationToken cancellationToken) =>
+        VersionActionAsync($"{_secretPath}/versions/{System.Uri.EscapeDataString(versionId)}:enable", "enable a version of", cancellationToken);
+
     private async Task RetireQuietlyAsync(string versionId, CancellationToken cancellationToken)
     {
         try

@@ -56,6 +56,9 @@ internal abstract class LedgerSecretStore : ISecretStore
     /// <summary>Takes an unlabelled version out of use (disable, soft delete). Best effort: labels are already right.</summary>
     protected abstract Task RetireAsync(string versionId, CancellationToken cancellationToken);
 
+    /// <summary>Brings a retired version back into use (enable, undelete) before a label points at it again.</summary>
+    protected abstract Task ReviveAsync(string versionId, CancellationToken cancellationToken);
+
     public async Task<StoredSecret> GetAsync(SecretStage stage, CancellationToken cancellationToken = default)
     {
         var snap = await ReadExistingAsync(cancellationToken).ConfigureAwait(false);
@@ -147,6 +150,11 @@ internal abstract class LedgerSecretStore : ISecretStore
         if (ledger.Previous is null)
         {
             throw StoreErrors.NoPrevious(Target);
+        }
+        if (snap.Versions.FirstOrDefault(v => v.Id == ledger.Previous) is { Enabled: false })
+        {
+            // Someone retired it by hand (disabled, soft-deleted); going back to it needs it readable again.
+            await ReviveAsync(ledger.Previous, cancellationToken).ConfigureAwait(false);
         }
         var after = ledger.Undone();
         await CommitLedgerAsync(snap, after, cancellationToken).ConfigureAwait(false);

@@ -33,6 +33,7 @@ internal sealed class VaultKvStore : LedgerSecretStore
     private readonly string _dataPath;
     private readonly string _metadataPath;
     private readonly string _deletePath;
+    private readonly string _undeletePath;
 
     public VaultKvStore(SecretStoreUri uri, StoreContext context)
         : base(uri, context)
@@ -59,6 +60,7 @@ internal sealed class VaultKvStore : LedgerSecretStore
         _dataPath = $"v1/{mount}/data/{path}";
         _metadataPath = $"v1/{mount}/metadata/{path}";
         _deletePath = $"v1/{mount}/delete/{path}";
+        _undeletePath = $"v1/{mount}/undelete/{path}";
     }
 
     protected override async Task<LedgerSnapshot> ReadAsync(CancellationToken cancellationToken)
@@ -193,6 +195,13 @@ internal sealed class VaultKvStore : LedgerSecretStore
         var body = new JsonObject { ["versions"] = new JsonArray(long.Parse(versionId, CultureInfo.InvariantCulture)) };
         var response = await SendAsync(HttpMethod.Post, _deletePath, body, idempotent: true, cancellationToken).ConfigureAwait(false);
         await OkAsync(response, "soft-delete a retired version of", cancellationToken, allowEmpty: true).ConfigureAwait(false);
+    }
+
+    protected override async Task ReviveAsync(string versionId, CancellationToken cancellationToken)
+    {
+        var body = new JsonObject { ["versions"] = new JsonArray(long.Parse(versionId, CultureInfo.InvariantCulture)) };
+        var response = await SendAsync(HttpMethod.Post, _undeletePath, body, idempotent: true, cancellationToken).ConfigureAwait(false);
+        await OkAsync(response, "undelete a version of", cancellationToken, allowEmpty: true).ConfigureAwait(false);
     }
 
     private async Task TryRetireAsync(string versionId, CancellationToken cancellationToken)

@@ -95,6 +95,18 @@ public sealed class AzureKeyVaultStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Undo_enables_a_previous_version_that_was_disabled_by_hand()
+    {
+        var name = NewName();
+        var store = Open(name);
+        var v1 = await store.PutAsync(SecretValue.FromText("one-value-1"), SecretStage.Current, new SecretWriteOptions());
+        await store.PutAsync(SecretValue.FromText("two-value-2"), SecretStage.Current, new SecretWriteOptions());
+        _fake.Disable(name, v1.VersionId);
+        Assert.Equal("one-value-1", (await store.UndoAsync()).Value.Text);
+        Assert.True(_fake.Version(name, v1.VersionId).Enabled);
+    }
+
+    [Fact]
     public async Task Fields_are_json_and_the_rotation_policy_sets_the_validity_window()
     {
         var name = NewName();

@@ -58,6 +58,18 @@ public sealed class GoogleSecretManagerStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Undo_enables_a_previous_version_that_was_disabled_by_hand()
+    {
+        var name = NewName();
+        var store = Open(name);
+        var v1 = await store.PutAsync(SecretValue.FromText("one-value-1"), SecretStage.Current, new SecretWriteOptions());
+        await store.PutAsync(SecretValue.FromText("two-value-2"), SecretStage.Current, new SecretWriteOptions());
+        _fake.Disable("proj-1", name, v1.VersionId);
+        Assert.Equal("one-value-1", (await store.UndoAsync()).Value.Text);
+        Assert.Equal("ENABLED", _fake.VersionState("proj-1", name, v1.VersionId));
+    }
+
+    [Fact]
     public async Task The_payload_is_stored_byte_for_byte_with_its_crc32c()
     {
         var name = NewName();

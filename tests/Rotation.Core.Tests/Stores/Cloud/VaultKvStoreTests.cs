@@ -83,6 +83,18 @@ public sealed class VaultKvStoreTests : IAsyncLifetime
         await RaceAssert.ExactlyOneWinsEachRoundAsync(p => Open(p), NewPath, rounds: 30);
 
     [Fact]
+    public async Task Undo_undeletes_a_previous_version_that_was_deleted_by_hand()
+    {
+        var path = NewPath();
+        var store = Open(path);
+        await store.PutAsync(SecretValue.FromText("one-value-1"), SecretStage.Current, new SecretWriteOptions());
+        await store.PutAsync(SecretValue.FromText("two-value-2"), SecretStage.Current, new SecretWriteOptions());
+        _fake.SoftDelete("", "secret", path, 1);
+        Assert.Equal("one-value-1", (await store.UndoAsync()).Value.Text);
+        Assert.False(_fake.IsDeleted("", "secret", path, 1));
+    }
+
+    [Fact]
     public async Task A_failed_check_and_set_is_a_write_conflict_that_writes_nothing()
     {
         var path = NewPath();

@@ -46,6 +46,15 @@ public sealed partial class AzureKeyVaultFake : IAsyncDisposable
         }
     }
 
+    /// <summary>Disables a version behind the client's back (an operator in the portal).</summary>
+    public void Disable(string name, string version)
+    {
+        lock (_gate)
+        {
+            _secrets[name].Single(x => x.Id == version).Enabled = false;
+        }
+    }
+
     public IReadOnlyList<string> Versions(string name)
     {
         lock (_gate)

@@ -53,6 +53,15 @@ public sealed partial class GoogleSecretManagerFake : IAsyncDisposable
         }
     }
 
+    /// <summary>Disables a version behind the client's back (an operator in the console).</summary>
+    public void Disable(string project, string secret, string version)
+    {
+        lock (_gate)
+        {
+            _secrets[project + "/" + secret].Versions.Single(v => v.Number.ToString(CultureInfo.InvariantCulture) == version).State = "DISABLED";
+        }
+    }
+
     /// <summary>Whether the client sent payload.dataCrc32c with the version (gcloud and the store both must).</summary>
     public bool HadClientChecksum(string project, string secret, string version)
     {

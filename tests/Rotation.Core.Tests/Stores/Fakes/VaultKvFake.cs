@@ -8,7 +8,7 @@ namespace Rotation.Core.Tests.Stores.Fakes;
 /// <summary>
 /// Vault's KV v2 HTTP API, the paths the store uses, shaped after the request and response samples of
 /// https://developer.hashicorp.com/vault/api-docs/secret/kv/kv-v2 (read/create secret version with options.cas,
-/// read/create metadata with custom_metadata, delete versions), plus the logins of
+/// read/create metadata with custom_metadata, delete and undelete versions), plus the logins of
 /// https://developer.hashicorp.com/vault/api-docs/auth/approle#login-with-approle and
 /// https://developer.hashicorp.com/vault/api-docs/auth/kubernetes#login, and token lookup-self
 /// (https://developer.hashicorp.com/vault/api-docs/auth/token#lookup-a-token-self). As real Vault does, a bad token is a
@@ -59,6 +59,15 @@ public sealed class VaultKvFake : IAsyncDisposable
         lock (_gate)
         {
             return _entries[Key(ns, mount, path)].Versions[version - 1].DeletionTime is not null;
+        }
+    }
+
+    /// <summary>Soft-deletes a version behind the client's back (an operator with 'vault kv delete -versions').</summary>
+    public void SoftDelete(string ns, string mount, string path, int version)
+    {
+        lock (_gate)
+        {
+            _entries[Key(ns, mount, path)].Versions[version - 1].DeletionTime = DateTimeOffset.UtcNow;
         }
     }
 
@@ -217,16 +226,16 @@ public sealed class VaultKvFake : IAsyncDisposable
                     entry.UpdatedTime = DateTimeOffset.UtcNow;
                     return (204, null);
                 }
-                case ("delete", "POST" or "PUT"):
+                case ("delete" or "undelete", "POST" or "PUT"):
                 {
                     if (entry is not null)
                     {
                         foreach (var n in body?["versions"] as JsonArray ?? [])
                         {
                             var i = n!.GetValue<int>();
-                            if (i >= 1 && i <= entry.Versions.Count)
+                            if (i >= 1 && i <= entry.Versions.Count && !entry.Versions[i - 1].Destroyed)
                             {
-                                entry.Versions[i - 1].DeletionTime ??= DateTimeOffset.UtcNow;
+                                entry.Versions[i - 1].DeletionTime = kind == "delete" ? entry.Versions[i - 1].DeletionTime ?? DateTimeOffset.UtcNow : null;
                             }
                         }
                     }
