@@ -98,12 +98,7 @@ public sealed class AzureKeyVaultStoreTests : IAsyncLifetime
     public async Task Undo_enables_a_previous_version_that_was_disabled_by_hand()
     {
         var name = NewName();
-        var store = Open(name);
-        var v1 = await store.PutAsync(SecretValue.FromText("one-value-1"), SecretStage.Current, new SecretWriteOptions());
-        await store.PutAsync(SecretValue.FromText("two-value-2"), SecretStage.Current, new SecretWriteOptions());
-        _fake.Disable(name, v1.VersionId);
-        Assert.Equal("one-value-1", (await store.UndoAsync()).Value.Text);
-        Assert.True(_fake.Version(name, v1.VersionId).Enabled);
+        await CloudStoreAssert.UndoRevivesAHandRetiredVersionAsync(Open(name), v => _fake.Disable(name, v), v => _fake.Version(name, v).Enabled);
     }
 
     [Fact]
@@ -124,7 +119,7 @@ public sealed class AzureKeyVaultStoreTests : IAsyncLifetime
 
     [Fact]
     public async Task Two_racing_writers_never_both_win_over_many_rounds() =>
-        await RaceAssert.ExactlyOneWinsEachRoundAsync(name => Open(name), NewName, rounds: 10);
+        await CloudStoreAssert.ExactlyOneWinsEachRoundAsync(name => Open(name), NewName, rounds: 10);
 
     [Fact]
     public async Task Expired_token_forbidden_missing_and_throttled_have_their_own_error_ids()

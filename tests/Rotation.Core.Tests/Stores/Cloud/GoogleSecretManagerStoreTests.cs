@@ -61,12 +61,7 @@ public sealed class GoogleSecretManagerStoreTests : IAsyncLifetime
     public async Task Undo_enables_a_previous_version_that_was_disabled_by_hand()
     {
         var name = NewName();
-        var store = Open(name);
-        var v1 = await store.PutAsync(SecretValue.FromText("one-value-1"), SecretStage.Current, new SecretWriteOptions());
-        await store.PutAsync(SecretValue.FromText("two-value-2"), SecretStage.Current, new SecretWriteOptions());
-        _fake.Disable("proj-1", name, v1.VersionId);
-        Assert.Equal("one-value-1", (await store.UndoAsync()).Value.Text);
-        Assert.Equal("ENABLED", _fake.VersionState("proj-1", name, v1.VersionId));
+        await CloudStoreAssert.UndoRevivesAHandRetiredVersionAsync(Open(name), v => _fake.Disable("proj-1", name, v), v => _fake.VersionState("proj-1", name, v) == "ENABLED");
     }
 
     [Fact]
@@ -92,7 +87,7 @@ public sealed class GoogleSecretManagerStoreTests : IAsyncLifetime
 
     [Fact]
     public async Task Two_racing_writers_never_both_win_over_many_rounds() =>
-        await RaceAssert.ExactlyOneWinsEachRoundAsync(name => Open(name), NewName, rounds: 20);
+        await CloudStoreAssert.ExactlyOneWinsEachRoundAsync(name => Open(name), NewName, rounds: 20);
 
     [Fact]
     public async Task A_stale_etag_is_a_write_conflict_and_leaves_no_labelled_version()

@@ -80,18 +80,13 @@ public sealed class VaultKvStoreTests : IAsyncLifetime
 
     [Fact]
     public async Task Two_racing_writers_never_both_win_over_many_rounds() =>
-        await RaceAssert.ExactlyOneWinsEachRoundAsync(p => Open(p), NewPath, rounds: 30);
+        await CloudStoreAssert.ExactlyOneWinsEachRoundAsync(p => Open(p), NewPath, rounds: 30);
 
     [Fact]
     public async Task Undo_undeletes_a_previous_version_that_was_deleted_by_hand()
     {
         var path = NewPath();
-        var store = Open(path);
-        await store.PutAsync(SecretValue.FromText("one-value-1"), SecretStage.Current, new SecretWriteOptions());
-        await store.PutAsync(SecretValue.FromText("two-value-2"), SecretStage.Current, new SecretWriteOptions());
-        _fake.SoftDelete("", "secret", path, 1);
-        Assert.Equal("one-value-1", (await store.UndoAsync()).Value.Text);
-        Assert.False(_fake.IsDeleted("", "secret", path, 1));
+        await CloudStoreAssert.UndoRevivesAHandRetiredVersionAsync(Open(path), v => _fake.SoftDelete("", "secret", path, int.Parse(v)), v => !_fake.IsDeleted("", "secret", path, int.Parse(v)));
     }
 
     [Fact]

@@ -4,12 +4,13 @@ using Rotation.Core.Stores;
 
 namespace Rotation.Core.Tests.Stores.Cloud;
 
-/// <summary>
-/// Many rounds of two writers racing for one secret's Pending lease. Backends without a conditional write for their
-/// labels (Vault custom_metadata, Key Vault tags) are only safe under every interleaving, so one round is not enough.
-/// </summary>
-public static class RaceAssert
+/// <summary>Assertions the three cloud stores share beyond the contract suite.</summary>
+public static class CloudStoreAssert
 {
+    /// <summary>
+    /// Many rounds of two writers racing for one secret's Pending lease. Backends without a conditional write for their
+    /// labels (Vault custom_metadata, Key Vault tags) are only safe under every interleaving, so one round is not enough.
+    /// </summary>
     public static async Task ExactlyOneWinsEachRoundAsync(Func<string, ISecretStore> open, Func<string> newSecret, int rounds)
     {
         for (var round = 0; round < rounds; round++)
@@ -40,5 +41,16 @@ public static class RaceAssert
             Assert.Equal(winner.Run, pending.RunId);
             Assert.Equal($"{winner.Run}-value", pending.Value.Text);
         }
+    }
+
+    /// <summary>Undo to a Previous version an operator retired by hand (disabled, soft-deleted) makes it usable again.</summary>
+    public static async Task UndoRevivesAHandRetiredVersionAsync(ISecretStore store, Action<string> retireByHand, Func<string, bool> isUsable)
+    {
+        var first = await store.PutAsync(SecretValue.FromText("one-value-1"), SecretStage.Current, new SecretWriteOptions());
+        await store.PutAsync(SecretValue.FromText("two-value-2"), SecretStage.Current, new SecretWriteOptions());
+        retireByHand(first.VersionId);
+        Assert.False(isUsable(first.VersionId));
+        Assert.Equal("one-value-1", (await store.UndoAsync()).Value.Text);
+        Assert.True(isUsable(first.VersionId));
     }
 }
