@@ -10,23 +10,52 @@
     Description            = 'Secret-rotation runbooks as scripted, verifiable, zero-downtime pipelines: PostgreSQL and Redis credentials, JWT signing keys, secrets in AWS Secrets Manager, Google Secret Manager, Azure Key Vault, HashiCorp Vault, Kubernetes or a file, with a run journal and an audit trail that never holds a secret value.'
     PowerShellVersion      = '7.4'
     FormatsToProcess       = @(
+        'Formats/Jwt.format.ps1xml',
+        'Formats/Kubernetes.format.ps1xml',
+        'Formats/Postgres.format.ps1xml',
+        'Formats/Redis.format.ps1xml',
         'Formats/Rotation.format.ps1xml',
         'Formats/Runs.format.ps1xml',
         'Formats/Secrets.Generation.format.ps1xml',
         'Formats/Secrets.format.ps1xml'
     )
     CmdletsToExport        = @(
+        'Add-JwtSigningKey',
         'Complete-RotationSecret',
+        'ConvertTo-JwtKeyLayout',
+        'Export-Jwks',
         'Export-RotationAuditLog',
+        'Get-DbUserSession',
+        'Get-JwtKeyRing',
+        'Get-KubeSecret',
+        'Get-KubeSecretConsumer',
+        'Get-RedisUserClient',
         'Get-RotationAuditLog',
         'Get-RotationRun',
         'Get-RotationSecret',
+        'Invoke-DbUserRotation',
+        'Invoke-JwtKeyRevocation',
+        'Invoke-RedisAclRotation',
+        'Measure-JwtKeyUsage',
+        'New-JwtSigningKey',
         'New-RotationKeyPair',
         'New-RotationSecret',
+        'Remove-RetiredDbUser',
+        'Remove-RetiredJwtKey',
+        'Remove-RetiredRedisCredential',
+        'Restart-KubeWorkload',
         'Resume-Rotation',
+        'Set-KubeSecret',
         'Set-RotationSecret',
+        'Switch-JwtSigningKey',
+        'Sync-ExternalSecret',
+        'Test-DbCredential',
+        'Test-JwtToken',
+        'Test-RedisCredential',
+        'Undo-JwtSigningKey',
         'Undo-Rotation',
-        'Undo-RotationSecret'
+        'Undo-RotationSecret',
+        'Wait-KubeRollout'
     )
     FunctionsToExport      = @()
     VariablesToExport      = @()
