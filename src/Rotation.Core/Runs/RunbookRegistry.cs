@@ -15,6 +15,7 @@ public sealed class RunbookRegistry
         var r = new RunbookRegistry();
         // Runbooks register here (one line each).
         r.Register(new Postgres.DbUserRotationRunbook());
+        r.Register(new Redis.RedisAclRunbook());
         return r;
     }
 
