@@ -316,8 +316,7 @@ public sealed partial class DbUserRotationRunbook : IRunbook
         if (outcome != DbLoginOutcome.Succeeded)
         {
             throw new RotationException(error!.ErrorId, error.Category, s.TargetUser,
-                $"The new login '{s.TargetUser}' on {s.Target} does not work ({outcome}): {error.Message} The store still holds it as Pending; " +
-                $"undo the run with 'Undo-Rotation -RunId {s.Context.Run.RunId}'.", error);
+                $"The new login '{s.TargetUser}' on {s.Target} does not work ({outcome}): {error.Message} It is not published (the store holds it as Pending only).", error);
         }
         if (s.Strategy == DbRotationStrategy.AlterPassword)
         {
@@ -342,7 +341,7 @@ public sealed partial class DbUserRotationRunbook : IRunbook
             throw new RotationException(RotationErrorIds.DbPrivilegeMismatch, RotationErrorCategory.InvalidResult, s.TargetUser,
                 $"'{s.TargetUser}' does not have exactly the rights of '{s.PreviousUser}' on {s.Target} ('-' only the old login has, '+' only the new one):\n" +
                 string.Join("\n", diff.Take(40)) + (diff.Count > 40 ? $"\n... and {diff.Count - 40} more" : string.Empty) +
-                $"\nNothing is published yet. Undo the run with 'Undo-Rotation -RunId {s.Context.Run.RunId}'.");
+                "\nNothing is published.");
         }
     }
 

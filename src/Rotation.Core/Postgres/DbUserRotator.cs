@@ -100,8 +100,9 @@ public static class DbUserRotator
                 services.Log.Warning($"Rolling back run {runId} after its failure failed too: {undo.Message} Finish it with 'Undo-Rotation -RunId {runId}'.");
                 throw;
             }
-            services.Log.Verbose($"Run {runId} failed before the new credential was published and was rolled back.");
-            throw;
+            // Rolled back: nothing is left to resume or undo, so the error no longer carries the run id.
+            throw new RotationException(ex.ErrorId, ex.Category, ex.TargetName,
+                $"{ex.Message} The new credential was not published, and run {runId} was rolled back: nothing is changed.", ex);
         }
         return await ResultAsync(run, services, ct).ConfigureAwait(false);
     }

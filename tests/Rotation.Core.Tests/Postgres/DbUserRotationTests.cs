@@ -159,6 +159,8 @@ public sealed class DbUserRotationTests
         Assert.Equal(RotationErrorIds.InsufficientPrivilege, ex.ErrorId);
         Assert.False(await PgTest.ScalarAsync<bool>("select exists(select 1 from pg_roles where rolname = $1)", f.App.UserName + "_v2"),
             "CREATE ROLE and the grants are one transaction");
+        Assert.Contains("rolled back: nothing is changed", ex.Message, StringComparison.Ordinal);
+        Assert.Null(ex.Data[RunEngine.RunIdDataKey]);
         // The run failed after staging, before publishing: it was rolled back, so the lease is released.
         Assert.False((await h.Store(h.SecretUri).DescribeAsync()).HasPending);
         Assert.Equal(RunStatus.Undone, Assert.Single(h.Services.Journal.List()).Status);
