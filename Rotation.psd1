@@ -9,6 +9,8 @@
     Copyright              = '(c) Rotation contributors. All rights reserved.'
     Description            = 'Secret-rotation runbooks as scripted, verifiable, zero-downtime pipelines: PostgreSQL and Redis credentials, JWT signing keys, secrets in AWS Secrets Manager, Google Secret Manager, Azure Key Vault, HashiCorp Vault, Kubernetes or a file, with a run journal and an audit trail that never holds a secret value.'
     PowerShellVersion      = '7.4'
+    # Runs before PowerShell reads Rotation.dll's types: see Rotation.Init.ps1.
+    NestedModules          = @('Rotation.Init.ps1')
     FormatsToProcess       = @(
         'Formats/Jwt.format.ps1xml',
         'Formats/Kubernetes.format.ps1xml',

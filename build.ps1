@@ -68,6 +68,7 @@ function Invoke-Package {
         if (Test-Path $src) { Copy-Item -Recurse $src (Join-Path $deps $runtimeDir) }
     }
     Copy-Item (Join-Path $root 'src/Rotation/Formats/*.format.ps1xml') (Join-Path $stage 'Formats')
+    Copy-Item (Join-Path $root 'src/Rotation/Rotation.Init.ps1') $stage
 
     $manifest = Get-Content -Raw (Join-Path $root 'Rotation.psd1')
     $manifest = $manifest -replace "ModuleVersion\s*=\s*'[^']*'", "ModuleVersion          = '$version'"

@@ -18,9 +18,32 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssem
 
     private static readonly RotationLoadContext LoadContext = new(DependencyDirectory);
 
-    public void OnImport() => AssemblyLoadContext.Default.Resolving += ResolveCore;
+    private static int _registered;
 
-    public void OnRemove(PSModuleInfo psModuleInfo) => AssemblyLoadContext.Default.Resolving -= ResolveCore;
+    public void OnImport() => Register();
+
+    public void OnRemove(PSModuleInfo psModuleInfo) => Unregister();
+
+    /// <summary>
+    /// Hooks the default context up to Rotation.Core. PowerShell enumerates Rotation.dll's exported types before it
+    /// calls OnImport, and a cmdlet whose parameter is a core enum (a value-type field) cannot even be loaded
+    /// without Rotation.Core; so the manifest's NestedModules script (Rotation.Init.ps1) calls this first. Idempotent.
+    /// </summary>
+    public static void Register()
+    {
+        if (Interlocked.Exchange(ref _registered, 1) == 0)
+        {
+            AssemblyLoadContext.Default.Resolving += ResolveCore;
+        }
+    }
+
+    private static void Unregister()
+    {
+        if (Interlocked.Exchange(ref _registered, 0) == 1)
+        {
+            AssemblyLoadContext.Default.Resolving -= ResolveCore;
+        }
+    }
 
     // Only the core is handed to the default context (the cmdlets reference its types); its own dependencies are
     // then resolved inside RotationLoadContext.
