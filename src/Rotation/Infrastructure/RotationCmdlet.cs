@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Management.Automation;
 using Rotation.Core.Errors;
 using Rotation.Core.Runs;
@@ -26,9 +27,58 @@ public abstract class RotationCmdlet : PSCmdlet
     }
 
     /// <summary>Runs a core call synchronously (cmdlets are synchronous), unwrapping AggregateException.</summary>
-    protected static T Run<T>(Func<Task<T>> call) => call().ConfigureAwait(false).GetAwaiter().GetResult();
+    protected T Run<T>(Func<Task<T>> call)
+    {
+        var task = PumpWritesUntilDone(call);
+        return task.GetAwaiter().GetResult();
+    }
 
-    protected static void Run(Func<Task> call) => call().ConfigureAwait(false).GetAwaiter().GetResult();
+    protected void Run(Func<Task> call) => PumpWritesUntilDone(call).GetAwaiter().GetResult();
+
+    // PowerShell accepts Write* calls only on the pipeline thread, and the core logs (verbose, warning, progress)
+    // from whichever thread its awaits resume on. While a core call runs, the pipeline thread replays those writes.
+    private int _pipelineThread = Environment.CurrentManagedThreadId;
+    private BlockingCollection<Action>? _pendingWrites;
+
+    private TTask PumpWritesUntilDone<TTask>(Func<TTask> call) where TTask : Task
+    {
+        var outer = _pendingWrites;
+        var writes = new BlockingCollection<Action>();
+        _pipelineThread = Environment.CurrentManagedThreadId;
+        _pendingWrites = writes;
+        try
+        {
+            var task = call();
+            task.ContinueWith(static (_, state) => ((BlockingCollection<Action>)state!).CompleteAdding(), writes,
+                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            foreach (var write in writes.GetConsumingEnumerable(CancellationToken.None))
+            {
+                write();
+            }
+            return task;
+        }
+        finally
+        {
+            _pendingWrites = outer;
+        }
+    }
+
+    private void WriteOnPipelineThread(Action write)
+    {
+        if (Environment.CurrentManagedThreadId == _pipelineThread)
+        {
+            write();
+            return;
+        }
+        try
+        {
+            _pendingWrites?.Add(write);
+        }
+        catch (InvalidOperationException)
+        {
+            // The call has already completed: nobody is left on the pipeline thread to replay a late message.
+        }
+    }
 
     /// <summary>One bad item: write the error and let the loop go on.</summary>
     protected void WriteRotationError(RotationException ex) => WriteError(ToErrorRecord(ex));
@@ -68,13 +118,14 @@ public abstract class RotationCmdlet : PSCmdlet
         return record;
     }
 
-    private sealed class CmdletLog(Cmdlet cmdlet) : IRotationLog
+    private sealed class CmdletLog(RotationCmdlet cmdlet) : IRotationLog
     {
-        public void Verbose(string message) => cmdlet.WriteVerbose(message);
+        public void Verbose(string message) => cmdlet.WriteOnPipelineThread(() => cmdlet.WriteVerbose(message));
 
-        public void Warning(string message) => cmdlet.WriteWarning(message);
+        public void Warning(string message) => cmdlet.WriteOnPipelineThread(() => cmdlet.WriteWarning(message));
 
         public void Progress(string activity, string status, int percentComplete) =>
-            cmdlet.WriteProgress(new ProgressRecord(0, activity, status) { PercentComplete = Math.Clamp(percentComplete, -1, 100) });
+            cmdlet.WriteOnPipelineThread(() =>
+                cmdlet.WriteProgress(new ProgressRecord(0, activity, status) { PercentComplete = Math.Clamp(percentComplete, -1, 100) }));
     }
 }
