@@ -34,6 +34,6 @@ Describe 'ConvertTo-JwtKeyLayout' {
         $layout = ConvertTo-JwtKeyLayout -Uri $uri -Layout PemFiles -Path "$TestDrive/pem"
         $layout.Files.Count | Should -Be 2
         $private = Get-ChildItem "$TestDrive/pem" -Filter 'private-*.pem'
-        if (-not $IsWindows) { $private.UnixFileMode | Should -Be 'UserRead, UserWrite' }
+        if (-not $IsWindows) { $private.UnixFileMode | Should -Be ([System.IO.UnixFileMode]'UserRead, UserWrite') }
     }
 }

@@ -17,7 +17,7 @@ Describe 'Get-JwtKeyRing' {
     It 'returns the ring with its keys and never their material' {
         $uri = New-TestRing
         $ring = Get-JwtKeyRing -Uri $uri
-        $ring | Should -BeOfType ([Rotation.Core.Jwt.JwtKeyRing])
+        $ring | Should -BeOfType (Get-RotationCoreType Rotation.Core.Jwt.JwtKeyRing)
         $ring.Keys.Count | Should -Be 1
         $ring.Keys[0].Status | Should -Be 'Active'
         ($ring.Keys | Format-List * | Out-String) | Should -Not -Match 'secret'

@@ -30,7 +30,7 @@ Describe 'Get-RedisUserClient' {
         It 'lists clients and filters by user' {
             $all = Get-RedisUserClient -Endpoint $script:Endpoint -Credential $script:Admin
             $all | Should -Not -BeNullOrEmpty
-            $all[0] | Should -BeOfType ([Rotation.Core.Redis.RedisClientInfo])
+            $all[0] | Should -BeOfType (Get-RotationCoreType Rotation.Core.Redis.RedisClientInfo)
             $mine = Get-RedisUserClient -Endpoint $script:Endpoint -Credential $script:Admin -User $script:Admin.UserName
             $mine.User | Sort-Object -Unique | Should -Be $script:Admin.UserName
             Get-RedisUserClient -Endpoint $script:Endpoint -Credential $script:Admin -User "nobody_$([guid]::NewGuid().ToString('N'))" | Should -BeNullOrEmpty

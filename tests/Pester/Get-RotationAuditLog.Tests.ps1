@@ -36,7 +36,9 @@ Describe 'Get-RotationAuditLog' {
         }
 
         It 'filters by time' {
-            (Get-RotationAuditLog -Since ([datetime]::UtcNow.AddMinutes(-59).AddSeconds(-30))).Event | Should -Be 'step.failed'
+            # Records at t0, t0+1min, t0+2min: halfway between the last two keeps only the last.
+            (Get-RotationAuditLog -Since $t0.AddMinutes(1).AddSeconds(30)).Event | Should -Be 'step.failed'
+            (Get-RotationAuditLog -Until $t0.AddSeconds(30)).Event | Should -Be 'run.started'
         }
 
         It 'binds RunId from piped objects' {

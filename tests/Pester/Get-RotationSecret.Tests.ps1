@@ -25,7 +25,7 @@ Describe 'Get-RotationSecret' {
     Context 'Behaviour on the file store' {
         It 'reads Current by default, as a RotationSecret whose value is a SecureString' {
             $s = Get-RotationSecret -Uri $uri
-            $s | Should -BeOfType ([Rotation.Core.Secrets.RotationSecret])
+            $s | Should -BeOfType (Get-RotationCoreType Rotation.Core.Secrets.RotationSecret)
             $s.Value | Should -BeOfType ([securestring])
             $s.Fingerprint | Should -Be $first.Fingerprint
             $s.Stage | Should -Be 'Current'
@@ -39,7 +39,7 @@ Describe 'Get-RotationSecret' {
         It 'returns plain text only with -AsPlainText' {
             $plain = Get-RotationSecret -Uri $uri -AsPlainText
             $plain | Should -BeOfType ([string])
-            [Rotation.Core.Secrets.Fingerprint]::Of($plain) | Should -Be $first.Fingerprint
+            (Get-RotationCoreType Rotation.Core.Secrets.Fingerprint)::Of($plain) | Should -Be $first.Fingerprint
         }
         It 'does not show the value in its table view' {
             $plain = Get-RotationSecret -Uri $uri -AsPlainText

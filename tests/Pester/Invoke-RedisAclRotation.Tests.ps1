@@ -48,11 +48,11 @@ Describe 'Invoke-RedisAclRotation' {
         }
 
         It 'offers the three strategies' {
-            [enum]::GetNames([Rotation.Core.Redis.RedisAclStrategy]) | Should -Be 'DualPassword', 'NewUser', 'RequirePass'
+            [enum]::GetNames((Get-RotationCoreType Rotation.Core.Redis.RedisAclStrategy)) | Should -Be 'DualPassword', 'NewUser', 'RequirePass'
         }
 
         It 'declares RedisAclRotation as its output' {
-            (Get-Command Invoke-RedisAclRotation).OutputType.Type | Should -Contain ([Rotation.Core.Redis.RedisAclRotation])
+            (Get-Command Invoke-RedisAclRotation).OutputType.Type | Should -Contain (Get-RotationCoreType Rotation.Core.Redis.RedisAclRotation)
         }
     }
 
@@ -73,7 +73,7 @@ Describe 'Invoke-RedisAclRotation' {
             $old = New-TestRedisUser $name
             try {
                 $x = Invoke-RedisAclRotation -Endpoint $script:Endpoint -Credential $script:Admin -User $name -Uri "file://$TestDrive/s.json#redis" -Confirm:$false
-                $x | Should -BeOfType ([Rotation.Core.Redis.RedisAclRotation])
+                $x | Should -BeOfType (Get-RotationCoreType Rotation.Core.Redis.RedisAclRotation)
                 $x.Strategy | Should -Be 'DualPassword'
                 $x.NewUser | Should -Be $name
                 $x.Persistence | Should -Be 'AclSave'

@@ -17,7 +17,7 @@ Describe 'New-JwtSigningKey' {
     It 'creates a key of every algorithm with a thumbprint kid and no visible material' {
         foreach ($alg in 'HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'ES512') {
             $key = New-JwtSigningKey -Algorithm $alg
-            $key | Should -BeOfType ([Rotation.Core.Jwt.JwtKey])
+            $key | Should -BeOfType (Get-RotationCoreType Rotation.Core.Jwt.JwtKey)
             $key.Kid | Should -Match '^[A-Za-z0-9_-]{43}$'
             $key.Status | Should -Be 'Next'
             ($key | Format-List * | Out-String) | Should -Not -Match 'PRIVATE KEY'

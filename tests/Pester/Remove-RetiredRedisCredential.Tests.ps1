@@ -79,7 +79,7 @@ Describe 'Remove-RetiredRedisCredential' {
             try {
                 $x = Invoke-RedisAclRotation -Endpoint $script:Endpoint -Credential $script:Admin -User $name -Strategy NewUser -Confirm:$false
                 $r = $x | Remove-RetiredRedisCredential -Credential $script:Admin -GracePeriod 0 -Confirm:$false -PassThru
-                $r | Should -BeOfType ([Rotation.Core.Redis.RedisRetirement])
+                $r | Should -BeOfType (Get-RotationCoreType Rotation.Core.Redis.RedisRetirement)
                 $r.PreviousUser | Should -Be $name
                 Test-RedisCredential -Endpoint $script:Endpoint -Credential $old -ExpectFailure | Should -BeTrue
             }

@@ -18,7 +18,7 @@ Describe 'Test-JwtToken' {
         $uri = New-TestRing
         Test-JwtToken -Uri $uri -Token 'not-a-token' | Should -BeFalse
         $d = Test-JwtToken -Uri $uri -Token 'not-a-token' -Detailed
-        $d | Should -BeOfType ([Rotation.Core.Jwt.JwtTokenTestResult])
+        $d | Should -BeOfType (Get-RotationCoreType Rotation.Core.Jwt.JwtTokenTestResult)
         $d.ErrorId | Should -Be 'JwtTokenMalformed'
     }
 

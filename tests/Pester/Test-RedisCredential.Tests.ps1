@@ -46,7 +46,7 @@ Describe 'Test-RedisCredential' {
         It 'gives the reason with -Detailed' {
             $wrong = [pscredential]::new($script:Admin.UserName, (ConvertTo-SecureString 'not-the-password' -AsPlainText -Force))
             $r = Test-RedisCredential -Endpoint $script:Endpoint -Credential $wrong -Detailed
-            $r | Should -BeOfType ([Rotation.Core.Redis.RedisCredentialTestResult])
+            $r | Should -BeOfType (Get-RotationCoreType Rotation.Core.Redis.RedisCredentialTestResult)
             $r.Success | Should -BeFalse
             $r.ErrorId | Should -Be 'RedisAuthenticationFailed'
             $r.Reason | Should -Not -Match 'not-the-password'

@@ -36,6 +36,15 @@ function Get-RotationDeclaredParameter {
     (Get-Command -Name $CommandName -Module Rotation).Parameters.Keys | Where-Object { $_ -notin $common } | Sort-Object
 }
 
+# A type of Rotation.Core. The core loads into the module's own AssemblyLoadContext ('Rotation'), which PowerShell's
+# type name resolution does not search, so a [Rotation.Core.X] literal does not resolve even once the module is in use.
+function Get-RotationCoreType {
+    param([Parameter(Mandatory)] [string] $Name)
+    $context = [System.Runtime.Loader.AssemblyLoadContext]::All | Where-Object Name -EQ 'Rotation'
+    if (-not $context) { throw "The 'Rotation' load context does not exist: import the module first." }
+    $context.LoadFromAssemblyName([System.Reflection.AssemblyName]::new('Rotation.Core')).GetType($Name, $true)
+}
+
 # A SecureString's characters, for assertions only.
 function ConvertFrom-RotationTestSecureString {
     param([Parameter(Mandatory, ValueFromPipeline)] [securestring] $Value)
