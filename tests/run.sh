@@ -33,9 +33,11 @@ if command -v pwsh >/dev/null 2>&1; then
   echo "== pester"
   pwsh -NoProfile -NonInteractive -File build.ps1 -Task Package >/dev/null 2>&1 || echo "module packaging failed"
   pwsh -NoProfile -NonInteractive -Command "
+    Import-Module Pester -MinimumVersion 5.5 -ErrorAction Stop
     \$c = New-PesterConfiguration; \$c.Run.Path = 'tests/Pester'; \$c.Run.PassThru = \$true; \$c.Output.Verbosity = 'Normal'
     \$r = Invoke-Pester -Configuration \$c
-    Set-Content -Path '$results/pester.txt' -Value \"\$(\$r.PassedCount) \$(\$r.FailedCount)\"" 2>&1 | tail -n 40
+    # A file that fails discovery, or a BeforeAll/AfterAll that fails, is not in FailedCount: count it too.
+    Set-Content -Path '$results/pester.txt' -Value \"\$(\$r.PassedCount) \$(\$r.FailedCount + \$r.FailedBlocksCount + \$r.FailedContainersCount)\"" 2>&1 | tail -n 40
   if [ -f "$results/pester.txt" ]; then read -r pester_passed pester_failed < "$results/pester.txt"; else pester_failed=1; fi
 else
   echo "== pester: pwsh is not installed here; the Pester suite runs where PowerShell 7.4+ exists (build.ps1 -Task Test)"
