@@ -7,10 +7,13 @@ Describe 'Export-RotationAuditLog' {
     Context 'Parameters' {
         BeforeAll { $command = Get-Command Export-RotationAuditLog }
 
-        It 'has exactly the expected parameters' {
-            $expected = 'Path', 'Format', 'Since', 'Until', 'Target', 'RunId', 'Event', 'LogPath', 'SkipMalformed', 'Force', 'PassThru', 'WhatIf', 'Confirm'
-            $actual = $command.Parameters.Keys | Where-Object { $_ -notin [System.Management.Automation.PSCmdlet]::CommonParameters }
-            ($actual | Sort-Object) | Should -Be ($expected | Sort-Object)
+        It 'declares exactly its parameters' {
+            Get-RotationDeclaredParameter -CommandName Export-RotationAuditLog | Should -Be @('Event', 'Force', 'Format', 'LogPath', 'PassThru', 'Path', 'RunId', 'Since', 'SkipMalformed', 'Target', 'Until')
+        }
+
+        It 'supports -WhatIf and -Confirm' {
+            (Get-Command Export-RotationAuditLog).Parameters.Keys | Should -Contain 'WhatIf'
+            (Get-Command Export-RotationAuditLog).Parameters.Keys | Should -Contain 'Confirm'
         }
 
         It 'requires a destination path' {

@@ -7,10 +7,8 @@ Describe 'Get-RotationAuditLog' {
     Context 'Parameters' {
         BeforeAll { $command = Get-Command Get-RotationAuditLog }
 
-        It 'has exactly the expected parameters' {
-            $expected = 'Since', 'Until', 'Target', 'RunId', 'Event', 'Path', 'SkipMalformed'
-            $actual = $command.Parameters.Keys | Where-Object { $_ -notin [System.Management.Automation.PSCmdlet]::CommonParameters }
-            ($actual | Sort-Object) | Should -Be ($expected | Sort-Object)
+        It 'declares exactly its parameters' {
+            Get-RotationDeclaredParameter -CommandName Get-RotationAuditLog | Should -Be @('Event', 'Path', 'RunId', 'Since', 'SkipMalformed', 'Target', 'Until')
         }
 
         It 'declares RotationAuditRecord as its output' {

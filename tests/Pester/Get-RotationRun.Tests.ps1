@@ -7,10 +7,8 @@ Describe 'Get-RotationRun' {
     Context 'Parameters' {
         BeforeAll { $command = Get-Command Get-RotationRun }
 
-        It 'has exactly the expected parameters' {
-            $expected = 'RunId', 'Status', 'Kind'
-            $actual = $command.Parameters.Keys | Where-Object { $_ -notin [System.Management.Automation.PSCmdlet]::CommonParameters }
-            ($actual | Sort-Object) | Should -Be ($expected | Sort-Object)
+        It 'declares exactly its parameters' {
+            Get-RotationDeclaredParameter -CommandName Get-RotationRun | Should -Be @('Kind', 'RunId', 'Status')
         }
 
         It 'binds RunId from the pipeline by property name' {
@@ -38,6 +36,10 @@ Describe 'Get-RotationRun' {
             (Get-RotationRun -Kind 'pester*').RunId | Should -Be 'r-pester-old'
         }
 
+        It 'selects runs with a wildcard pattern' {
+            (Get-RotationRun -RunId 'r-pester-*').Count | Should -Be 2
+        }
+
         It 'gets one run with its next step' {
             $run = Get-RotationRun -RunId 'r-pester-new'
             $run.Status | Should -Be 'Failed'
@@ -45,7 +47,8 @@ Describe 'Get-RotationRun' {
         }
 
         It 'writes RunNotFound for a missing run and goes on with the next id' {
-            $runs = Get-RotationRun -RunId 'r-missing', 'r-pester-old' -ErrorVariable errors -ErrorAction SilentlyContinue
+            $runs = [pscustomobject]@{ RunId = 'r-missing' }, [pscustomobject]@{ RunId = 'r-pester-old' } |
+                Get-RotationRun -ErrorVariable errors -ErrorAction SilentlyContinue
             $runs.RunId | Should -Be 'r-pester-old'
             $errors[0].FullyQualifiedErrorId | Should -BeLike 'RunNotFound*'
         }

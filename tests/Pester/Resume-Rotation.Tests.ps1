@@ -7,10 +7,13 @@ Describe 'Resume-Rotation' {
     Context 'Parameters' {
         BeforeAll { $command = Get-Command Resume-Rotation }
 
-        It 'has exactly the expected parameters' {
-            $expected = 'RunId', 'Credential', 'WhatIf', 'Confirm'
-            $actual = $command.Parameters.Keys | Where-Object { $_ -notin [System.Management.Automation.PSCmdlet]::CommonParameters }
-            ($actual | Sort-Object) | Should -Be ($expected | Sort-Object)
+        It 'declares exactly its parameters' {
+            Get-RotationDeclaredParameter -CommandName Resume-Rotation | Should -Be @('Credential', 'RunId')
+        }
+
+        It 'supports -WhatIf and -Confirm' {
+            (Get-Command Resume-Rotation).Parameters.Keys | Should -Contain 'WhatIf'
+            (Get-Command Resume-Rotation).Parameters.Keys | Should -Contain 'Confirm'
         }
 
         It 'takes a mandatory RunId from the pipeline by property name' {

@@ -2,7 +2,6 @@
 # Imports the staged module (out/Rotation/<newest version>/Rotation.psd1, or $env:ROTATION_MODULE_PATH: a manifest
 # or the folder holding it) and points the state folder and the audit log at a fresh folder of this test file, so
 # no test touches the operator's real state and test files never see each other's runs.
-Set-StrictMode -Version Latest
 
 function Get-RotationTestModulePath {
     if ($env:ROTATION_MODULE_PATH) {

@@ -7,10 +7,13 @@ Describe 'Undo-Rotation' {
     Context 'Parameters' {
         BeforeAll { $command = Get-Command Undo-Rotation }
 
-        It 'has exactly the expected parameters' {
-            $expected = 'RunId', 'Credential', 'WhatIf', 'Confirm'
-            $actual = $command.Parameters.Keys | Where-Object { $_ -notin [System.Management.Automation.PSCmdlet]::CommonParameters }
-            ($actual | Sort-Object) | Should -Be ($expected | Sort-Object)
+        It 'declares exactly its parameters' {
+            Get-RotationDeclaredParameter -CommandName Undo-Rotation | Should -Be @('Credential', 'RunId')
+        }
+
+        It 'supports -WhatIf and -Confirm' {
+            (Get-Command Undo-Rotation).Parameters.Keys | Should -Contain 'WhatIf'
+            (Get-Command Undo-Rotation).Parameters.Keys | Should -Contain 'Confirm'
         }
 
         It 'asks for confirmation by default (ConfirmImpact High)' {

@@ -68,24 +68,8 @@ public sealed partial class FileRunJournal : IRunJournal
         {
             return [];
         }
-        var runs = new List<RotationRun>();
-        foreach (var file in System.IO.Directory.EnumerateFiles(Directory, "*.json"))
-        {
-            var runId = Path.GetFileNameWithoutExtension(file);
-            if (!RunIdPattern().IsMatch(runId))
-            {
-                continue;
-            }
-            try
-            {
-                runs.Add(Load(runId));
-            }
-            catch (RotationException ex) when (ex.ErrorId is RotationErrorIds.JournalCorrupt or RotationErrorIds.RunNotFound)
-            {
-                _log.Warning(ex.Message);
-            }
-        }
-        return [.. runs.OrderBy(r => r.CreatedAt).ThenBy(r => r.RunId, StringComparer.Ordinal)];
+        var runIds = System.IO.Directory.EnumerateFiles(Directory, "*.json").Select(f => Path.GetFileNameWithoutExtension(f)).Where(id => RunIdPattern().IsMatch(id));
+        return RunJson.LoadAll(runIds, Load, _log);
     }
 
     public IDisposable Lock(string runId)
@@ -139,6 +123,24 @@ internal static class RunJson
     };
 
     public static byte[] Serialize(RotationRun run) => JsonSerializer.SerializeToUtf8Bytes(run, Options);
+
+    /// <summary>Loads each run, oldest first; one that cannot be read is skipped with a warning naming it.</summary>
+    public static IReadOnlyList<RotationRun> LoadAll(IEnumerable<string> runIds, Func<string, RotationRun> load, IRotationLog log)
+    {
+        var runs = new List<RotationRun>();
+        foreach (var runId in runIds)
+        {
+            try
+            {
+                runs.Add(load(runId));
+            }
+            catch (RotationException ex) when (ex.ErrorId is RotationErrorIds.JournalCorrupt or RotationErrorIds.RunNotFound)
+            {
+                log.Warning(ex.Message);
+            }
+        }
+        return [.. runs.OrderBy(r => r.CreatedAt).ThenBy(r => r.RunId, StringComparer.Ordinal)];
+    }
 
     public static RotationRun Deserialize(ReadOnlySpan<byte> content, string runId, string where)
     {

@@ -96,7 +96,10 @@ public static partial class SecretGenerator
         }
     }
 
-    // Uniform over the alphabet per character (GetInt32 rejects out-of-range draws: no modulo bias). Class
+    // Uniform over the alphabet per character, with no modulo anywhere: a random byte is masked to the smallest
+    // power of two that covers the alphabet (a uniform value, since that power divides 256) and rejected when it
+    // falls past the alphabet's end. Bytes come from the CSPRNG in bulk (one GetInt32 call per character costs a
+    // system call each) and the buffer is zeroed afterwards, since those bytes determine the value. Class
     // requirements reject whole strings, so the result is uniform over exactly the strings that meet them, and
     // SecretPolicy.EntropyBits counts exactly those. The policy refuses requirements that would make this spin.
     private static char[] DrawCharacters(SecretPolicy policy)
@@ -104,12 +107,13 @@ public static partial class SecretGenerator
         var alphabet = policy.Alphabet;
         var chars = new char[policy.Length!.Value];
         Span<int> counts = stackalloc int[4];
+        using var source = new UniformIndexSource(alphabet.Length, chars.Length);
         while (true)
         {
             counts.Clear();
             for (var i = 0; i < chars.Length; i++)
             {
-                var c = alphabet[RandomNumberGenerator.GetInt32(alphabet.Length)];
+                var c = alphabet[source.Next()];
                 chars[i] = c;
                 counts[(int)CharClasses.Of(c)]++;
             }
@@ -118,5 +122,46 @@ public static partial class SecretGenerator
                 return chars;
             }
         }
+    }
+
+    /// <summary>Uniform indexes in [0, size) by masked rejection over bulk CSPRNG bytes; sizes above 256 use GetInt32.</summary>
+    private sealed class UniformIndexSource : IDisposable
+    {
+        private readonly int _size;
+        private readonly int _mask;
+        private readonly byte[] _buffer;
+        private int _next;
+
+        public UniformIndexSource(int size, int expectedDraws)
+        {
+            _size = size;
+            _mask = size <= 1 ? 0 : (int)(System.Numerics.BitOperations.RoundUpToPowerOf2((uint)size) - 1);
+            // Acceptance is above one half, so twice the draws usually needs a single fill.
+            _buffer = size > 256 ? [] : new byte[Math.Clamp(expectedDraws * 2, 16, 8192)];
+            _next = _buffer.Length;
+        }
+
+        public int Next()
+        {
+            if (_size > 256)
+            {
+                return RandomNumberGenerator.GetInt32(_size);
+            }
+            while (true)
+            {
+                if (_next == _buffer.Length)
+                {
+                    RandomNumberGenerator.Fill(_buffer);
+                    _next = 0;
+                }
+                var candidate = _buffer[_next++] & _mask;
+                if (candidate < _size)
+                {
+                    return candidate;
+                }
+            }
+        }
+
+        public void Dispose() => CryptographicOperations.ZeroMemory(_buffer);
     }
 }

@@ -21,16 +21,18 @@ public static class SecureStrings
         return s;
     }
 
-    /// <summary>From a buffer the caller zeroes afterwards, so no immutable string copy of the value is made.</summary>
-    public static SecureString FromChars(ReadOnlySpan<char> chars)
+    /// <summary>
+    /// From a buffer the caller zeroes afterwards, so no immutable string copy of the value is made. One
+    /// allocation: appending character by character re-protects the whole buffer on every call.
+    /// </summary>
+    public static unsafe SecureString FromChars(ReadOnlySpan<char> chars)
     {
-        var s = new SecureString();
-        foreach (var c in chars)
+        fixed (char* p = chars)
         {
-            s.AppendChar(c);
+            var s = chars.Length == 0 ? new SecureString() : new SecureString(p, chars.Length);
+            s.MakeReadOnly();
+            return s;
         }
-        s.MakeReadOnly();
-        return s;
     }
 
     public static string ToPlainText(SecureString value)

@@ -28,7 +28,21 @@ public sealed class SecretOperations
         _context = services.StoreContext.WithEndpoint(endpoint);
     }
 
+    /// <summary>Constructs the operations with a cmdlet's -Endpoint: DESIGN.md's vocabulary types Endpoint as
+    /// string[] (Redis nodes), so a store takes its one endpoint URL as a one-element array.</summary>
+    public SecretOperations(RotationServices services, string[]? endpoint, string target)
+        : this(services, SingleEndpoint(endpoint, target))
+    {
+    }
+
     public ISecretStore Open(string uri) => _services.Stores.Open(uri, _context);
+
+    public static string? SingleEndpoint(string[]? endpoint, string target) => endpoint switch
+    {
+        null or [] => null,
+        [var one] => one,
+        _ => throw Errors.Errors.InvalidArgument(target, $"A store has one endpoint; -Endpoint for '{target}' names {endpoint.Length}. Give a single URL such as http://127.0.0.1:4566."),
+    };
 
     /// <summary>Writes <paramref name="value"/> as Pending (a lease for <paramref name="runId"/>) or Current.</summary>
     public Task<RotationSecret> SetAsync(string uri, SecretValue value, SecretStage stage, string? runId = null, string? credentialType = null,

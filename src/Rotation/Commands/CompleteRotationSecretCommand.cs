@@ -20,7 +20,7 @@ public sealed class CompleteRotationSecretCommand : RotationCmdlet
     public string? VersionId { get; set; }
 
     [Parameter]
-    public string? Endpoint { get; set; }
+    public string[]? Endpoint { get; set; }
 
     protected override void ProcessRecord() => ForItem(() =>
     {
@@ -28,7 +28,7 @@ public sealed class CompleteRotationSecretCommand : RotationCmdlet
         {
             return;
         }
-        var operations = new SecretOperations(Services, Endpoint);
+        var operations = new SecretOperations(Services, Endpoint, Uri);
         WriteObject(Run(() => operations.CompleteAsync(Uri, VersionId, CancellationToken)));
     });
 }

@@ -12,7 +12,7 @@ public sealed class GetRotationRunCommand : RotationCmdlet
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
-    public string[]? RunId { get; set; }
+    public string? RunId { get; set; }
 
     [Parameter]
     public RunStatus[]? Status { get; set; }
@@ -24,21 +24,18 @@ public sealed class GetRotationRunCommand : RotationCmdlet
 
     protected override void ProcessRecord()
     {
-        var query = new RunQuery { RunId = RunId, Status = Status, Kind = Kind };
+        var query = new RunQuery { RunId = RunId is null ? null : [RunId], Status = Status, Kind = Kind };
         if (!query.IsExactIds)
         {
             WriteObject(query.Find(Services.Journal), enumerateCollection: true);
             return;
         }
-        foreach (var id in RunId!)
+        ForItem(() =>
         {
-            ForItem(() =>
+            if (query.Load(Services.Journal, RunId!) is { } run)
             {
-                if (query.Load(Services.Journal, id) is { } run)
-                {
-                    WriteObject(run);
-                }
-            });
-        }
+                WriteObject(run);
+            }
+        });
     }
 }

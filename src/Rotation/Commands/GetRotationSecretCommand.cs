@@ -22,11 +22,11 @@ public sealed class GetRotationSecretCommand : RotationCmdlet
     public SwitchParameter AsPlainText { get; set; }
 
     [Parameter]
-    public string? Endpoint { get; set; }
+    public string[]? Endpoint { get; set; }
 
     protected override void ProcessRecord() => ForItem(() =>
     {
-        var operations = new SecretOperations(Services, Endpoint);
+        var operations = new SecretOperations(Services, Endpoint, Uri);
         var secret = Run(() => operations.GetAsync(Uri, Stage ?? SecretStage.Current, CancellationToken));
         WriteObject(AsPlainText ? SecureStrings.ToPlainText(secret.Value) : secret);
     });

@@ -54,7 +54,7 @@ public sealed class SetRotationSecretCommand : RotationCmdlet
 
     // Not bound by property name: a Redis rotation's Endpoint (its nodes) must never become the store's endpoint.
     [Parameter]
-    public string? Endpoint { get; set; }
+    public string[]? Endpoint { get; set; }
 
     [Parameter]
     public SwitchParameter PassThru { get; set; }
@@ -75,7 +75,7 @@ public sealed class SetRotationSecretCommand : RotationCmdlet
         {
             return;
         }
-        var operations = new SecretOperations(Services, Endpoint);
+        var operations = new SecretOperations(Services, Endpoint, Uri);
         var written = Run(() => operations.SetAsync(Uri, value, Stage, RunId, Shape?.ToString(), cancellationToken: CancellationToken));
         if (PassThru)
         {

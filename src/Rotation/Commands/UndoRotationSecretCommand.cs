@@ -15,7 +15,7 @@ public sealed class UndoRotationSecretCommand : RotationCmdlet
     public string Uri { get; set; } = string.Empty;
 
     [Parameter]
-    public string? Endpoint { get; set; }
+    public string[]? Endpoint { get; set; }
 
     protected override void ProcessRecord() => ForItem(() =>
     {
@@ -23,7 +23,7 @@ public sealed class UndoRotationSecretCommand : RotationCmdlet
         {
             return;
         }
-        var operations = new SecretOperations(Services, Endpoint);
+        var operations = new SecretOperations(Services, Endpoint, Uri);
         WriteObject(Run(() => operations.UndoAsync(Uri, CancellationToken)));
     });
 }

@@ -181,6 +181,17 @@ public sealed class AuditLogReaderTests
     }
 
     [Fact]
+    public void A_byte_order_mark_and_crlf_line_ends_are_accepted()
+    {
+        using var dir = TestEnvironment.NewTempDirectory();
+        var path = Seed(dir);
+        var lines = File.ReadAllLines(path);
+        File.WriteAllText(path, string.Join("\r\n", lines) + "\r\n", new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: true));
+
+        Assert.Equal(["run.started", "step.done", "step.failed", "run.failed"], AuditLogReader.Read(path).Select(r => r.Event));
+    }
+
+    [Fact]
     public void A_last_line_without_its_newline_is_skipped_with_a_warning()
     {
         using var dir = TestEnvironment.NewTempDirectory();
@@ -243,5 +254,22 @@ public sealed class AuditReasonFormatTests
 
         Assert.Equal(expected, record.Reason);
         Assert.Contains($"\"reason\":\"{expected.ToString().ToLowerInvariant()}\"", JsonSerializer.Serialize(record), StringComparison.Ordinal);
+    }
+}
+
+public sealed class AuditWriterTests
+{
+    [Fact]
+    public void A_single_operation_is_stamped_with_the_services_clock_and_actor()
+    {
+        using var dir = TestEnvironment.NewTempDirectory();
+        var services = Runs.RunTestKit.Services(dir.Path);
+
+        services.WriteAudit("secret.set", "file:///s.json#db", credentialType: "db-password", fingerprint: "sha256:ab12", reason: AuditReason.Emergency);
+
+        var record = Assert.Single(AuditLogReader.Read(dir.File("audit.jsonl")));
+        Assert.Equal(("secret.set", "file:///s.json#db", "tester", AuditReason.Emergency, true, "sha256:ab12"),
+            (record.Event, record.Target, record.PerformedBy, record.Reason, record.Success, record.Fingerprint));
+        Assert.True(DateTimeOffset.UtcNow - record.Timestamp < TimeSpan.FromMinutes(1));
     }
 }

@@ -101,10 +101,10 @@ public sealed class RunCmdletSurfaceTests
     {
         var tests = File.ReadAllText(Path.Combine(RepoRoot(), "tests/Pester", name + ".Tests.ps1"));
         var parameters = type.GetProperties().Where(p => p.GetCustomAttribute<ParameterAttribute>() is not null).Select(p => p.Name);
-        var listed = System.Text.RegularExpressions.Regex.Match(tests, @"\$expected = (.+)").Groups[1].Value
+        var listed = System.Text.RegularExpressions.Regex.Match(tests, $@"Get-RotationDeclaredParameter -CommandName {name} \| Should -Be @\((.+)\)").Groups[1].Value
             .Split(',').Select(p => p.Trim().Trim('\''));
 
-        Assert.Equal(parameters.Concat(changesState ? ["WhatIf", "Confirm"] : []).Order(), listed.Order());
+        Assert.Equal(parameters.Order(StringComparer.Ordinal), listed);
         Assert.Contains($"Describe '{name}'", tests, StringComparison.Ordinal);
         Assert.Equal(changesState, tests.Contains("-WhatIf", StringComparison.Ordinal));
         Assert.NotNull(output);

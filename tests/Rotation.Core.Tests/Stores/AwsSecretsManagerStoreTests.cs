@@ -71,6 +71,40 @@ public sealed class AwsSecretsManagerStoreTests
     }
 
     [Fact]
+    public async Task A_secret_made_outside_Rotation_gets_its_lease_on_the_first_pending_write()
+    {
+        var uri = AwsTestContext.NewUri();
+        Python("c.create_secret(Name=sys.argv[1], SecretString='made-by-terraform-1')", uri.Path);
+        var store = new AwsSecretsManagerStore(uri, AwsTestContext.Create());
+        var pending = await store.PutAsync(SecretValue.FromText("rotated-value-2"), SecretStage.Pending, new SecretWriteOptions { RunId = "r-first" });
+        var refused = await Assert.ThrowsAsync<RotationException>(() =>
+            new AwsSecretsManagerStore(uri, AwsTestContext.Create()).PutAsync(SecretValue.FromText("rotated-value-3"), SecretStage.Pending, new SecretWriteOptions { RunId = "r-second" }));
+        Assert.Equal(RotationErrorIds.RotationInProgress, refused.ErrorId);
+        Assert.Contains("r-first", refused.Message);
+        await store.CompleteAsync(pending.VersionId);
+        Assert.Equal("made-by-terraform-1", (await store.GetAsync(SecretStage.Previous)).Value.Text);
+    }
+
+    [Fact]
+    public async Task A_write_interrupted_after_the_version_was_made_is_finished_by_the_retry()
+    {
+        // The first attempt died after PutSecretValue and before the labels moved: the version exists with only
+        // its run label (it holds no lease yet). The retry (same ClientRequestToken) must finish it, not make a
+        // second version.
+        var uri = AwsTestContext.NewUri();
+        var store = new AwsSecretsManagerStore(uri, AwsTestContext.Create());
+        await store.PutAsync(SecretValue.FromText("current-value-1"), SecretStage.Current, NoRun);
+        var token = Guid.NewGuid().ToString();
+        Python("c.put_secret_value(SecretId=sys.argv[1], ClientRequestToken=sys.argv[2], SecretString='staged-value-2', VersionStages=['rotation-run/r-crashed'])", uri.Path, token);
+
+        var retried = await store.PutAsync(SecretValue.FromText("staged-value-2"), SecretStage.Pending, new SecretWriteOptions { RunId = "r-crashed", ClientRequestToken = token });
+        Assert.Equal(token, retried.VersionId);
+        Assert.Equal("staged-value-2", (await store.GetAsync(SecretStage.Pending)).Value.Text);
+        Assert.Equal("r-crashed", (await store.DescribeAsync()).PendingRunId);
+        Assert.Equal(2, (await store.DescribeAsync()).Versions.Count);
+    }
+
+    [Fact]
     public async Task A_missing_stage_and_a_missing_secret_are_told_apart()
     {
         var store = new AwsSecretsManagerStore(AwsTestContext.NewUri(), AwsTestContext.Create());
@@ -171,28 +205,37 @@ public sealed class AwsSecretsManagerStoreTests
         return new StoreContext { GetEnvironmentVariable = n => env.GetValueOrDefault(n), HttpHandlerFactory = () => handler, Endpoint = "http://127.0.0.1:1", MaxRetries = maxRetries };
     }
 
-    private static JsonElement Boto3(string secretId)
+    private static JsonElement Boto3(string secretId) => JsonDocument.Parse(Python("""
+        def stage(s):
+            try: return c.get_secret_value(SecretId=sys.argv[1], VersionStage=s)["SecretString"]
+            except c.exceptions.ResourceNotFoundException: return None
+        d = c.describe_secret(SecretId=sys.argv[1])
+        print(json.dumps({"current": stage("AWSCURRENT"), "pending": stage("AWSPENDING"), "previous": stage("AWSPREVIOUS"), "labels": d["VersionIdsToStages"]}))
+        """, secretId)).RootElement.Clone();
+
+    /// <summary>Runs Python with a boto3 Secrets Manager client <c>c</c> on the test moto (boto3 is what tests/servers.sh
+    /// itself uses), with <paramref name="args"/> as sys.argv[1..].</summary>
+    private static string Python(string body, params string[] args)
     {
-        const string script = """
+        const string prelude = """
             import json, os, sys, boto3
             c = boto3.client("secretsmanager", endpoint_url=os.environ["ROTATION_TEST_AWS_ENDPOINT"], region_name="us-east-1",
                 aws_access_key_id=os.environ["ROTATION_TEST_AWS_ACCESS_KEY_ID"], aws_secret_access_key=os.environ["ROTATION_TEST_AWS_SECRET_ACCESS_KEY"])
-            def stage(s):
-                try: return c.get_secret_value(SecretId=sys.argv[1], VersionStage=s)["SecretString"]
-                except c.exceptions.ResourceNotFoundException: return None
-            d = c.describe_secret(SecretId=sys.argv[1])
-            print(json.dumps({"current": stage("AWSCURRENT"), "pending": stage("AWSPENDING"), "previous": stage("AWSPREVIOUS"), "labels": d["VersionIdsToStages"]}))
+
             """;
         var psi = new ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add(script);
-        psi.ArgumentList.Add(secretId);
+        psi.ArgumentList.Add(prelude + body);
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
         using var p = Process.Start(psi)!;
         var output = p.StandardOutput.ReadToEnd();
         var error = p.StandardError.ReadToEnd();
         p.WaitForExit();
-        Assert.True(p.ExitCode == 0, "boto3 cross-check failed: " + error);
-        return JsonDocument.Parse(output).RootElement.Clone();
+        Assert.True(p.ExitCode == 0, "boto3 failed: " + error);
+        return output;
     }
 
     /// <summary>Answers requests from a list, recording what was sent: a unit test of the client's retry and error

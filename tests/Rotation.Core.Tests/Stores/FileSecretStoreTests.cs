@@ -149,6 +149,31 @@ public sealed class FileSecretStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task Another_process_holding_the_lock_file_makes_a_writer_wait()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return; // flock is the Unix mechanism; Windows uses share-none handles, covered in-process above.
+        }
+        var path = _dir.File("shared.json");
+        await Store(path).PutAsync(SecretValue.FromText("before-value-1"), SecretStage.Current, NoRun);
+        // A second process (python, flock like .NET's FileShare.None on Unix) takes the lock for 1.5 s.
+        var psi = new System.Diagnostics.ProcessStartInfo("python3") { RedirectStandardOutput = true };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add("import fcntl, sys, time\nf = open(sys.argv[1], 'a')\nfcntl.flock(f, fcntl.LOCK_EX)\nprint('locked', flush=True)\ntime.sleep(1.5)\n");
+        psi.ArgumentList.Add(path + ".lock");
+        using var holder = System.Diagnostics.Process.Start(psi)!;
+        Assert.Equal("locked", await holder.StandardOutput.ReadLineAsync());
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        await Store(path).PutAsync(SecretValue.FromText("after-value-2"), SecretStage.Current, NoRun);
+        watch.Stop();
+        await holder.WaitForExitAsync();
+        Assert.True(watch.Elapsed > TimeSpan.FromSeconds(1), $"the write took {watch.Elapsed.TotalSeconds:0.00} s: it did not wait for the other process's lock");
+        Assert.Equal("after-value-2", (await Store(path).GetAsync(SecretStage.Current)).Value.Text);
+        Assert.Equal("before-value-1", (await Store(path).GetAsync(SecretStage.Previous)).Value.Text);
+    }
+
+    [Fact]
     public async Task A_token_reused_for_a_different_value_is_refused()
     {
         var store = Store(_dir.File("token.json"));

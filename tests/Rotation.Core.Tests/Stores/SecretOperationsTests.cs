@@ -137,6 +137,17 @@ public sealed class SecretOperationsTests : IDisposable
         Assert.Equal("http://127.0.0.1:4566/", store.Endpoint.ToString());
     }
 
+    [Fact]
+    public void A_cmdlet_endpoint_is_one_URL()
+    {
+        Assert.Null(SecretOperations.SingleEndpoint(null, "t"));
+        Assert.Null(SecretOperations.SingleEndpoint([], "t"));
+        Assert.Equal("http://a:1", SecretOperations.SingleEndpoint(["http://a:1"], "t"));
+        var ex = Assert.Throws<RotationException>(() => SecretOperations.SingleEndpoint(["http://a:1", "http://b:2"], "aws-sm://us-east-1/x"));
+        Assert.Equal(RotationErrorIds.InvalidArgument, ex.ErrorId);
+        Assert.Equal("aws-sm://us-east-1/x", ex.TargetName);
+    }
+
     private sealed class RecordingAudit : IAuditSink
     {
         public List<RotationAuditRecord> Records { get; } = [];

@@ -97,8 +97,11 @@ public sealed class ParameterSurface
         Property = property;
         Sets = parameterAttributes.Select(a =>
             a.NamedArguments.FirstOrDefault(n => n.MemberName == nameof(ParameterAttribute.ParameterSetName)).TypedValue.Value as string ?? "(All)").ToList();
-        Mandatory = parameterAttributes.Any(a => a.NamedArguments.Any(n => n.MemberName == nameof(ParameterAttribute.Mandatory) && n.TypedValue.Value is true));
+        Mandatory = parameterAttributes.Any(a => IsSet(a, nameof(ParameterAttribute.Mandatory)));
+        ByPropertyName = parameterAttributes.Any(a => IsSet(a, nameof(ParameterAttribute.ValueFromPipelineByPropertyName)));
     }
+
+    public bool ByPropertyName { get; }
 
     public PropertyInfo Property { get; }
 
@@ -110,6 +113,8 @@ public sealed class ParameterSurface
     public IReadOnlyList<string> Sets { get; }
 
     public bool Mandatory { get; }
+
+    private static bool IsSet(CustomAttributeData a, string name) => a.NamedArguments.Any(n => n.MemberName == name && n.TypedValue.Value is true);
 }
 
 /// <summary>Walks method bodies opcode by opcode (so operands are never misread as opcodes) to find call targets.</summary>

@@ -137,6 +137,12 @@ public sealed partial class CmdletSurfaceTests
         }
     }
 
+    /// <summary>
+    /// A vocabulary name always holds the vocabulary's kind of value: the element type must match (a query may take
+    /// one or several: RunId as string[] is fine, RunId as int is not). When the parameter binds by property name
+    /// and the vocabulary type is an array, the parameter must be an array too: PowerShell would otherwise join
+    /// an incoming Endpoint array into one space-separated string.
+    /// </summary>
     [Theory]
     [MemberData(nameof(CmdletClasses))]
     public void Vocabulary_parameters_have_the_vocabulary_type(string className)
@@ -144,12 +150,20 @@ public sealed partial class CmdletSurfaceTests
         var s = Surface(className);
         foreach (var p in s.Parameters)
         {
-            if (Vocabulary.TryGetValue(p.Name, out var expected))
+            if (!Vocabulary.TryGetValue(p.Name, out var expected))
             {
-                Assert.True(p.Type == expected, $"{s.Name} -{p.Name} is {p.Type.Name}; DESIGN.md's vocabulary says {expected.Name}.");
+                continue;
+            }
+            Assert.True(ElementType(p.Type) == ElementType(expected),
+                $"{s.Name} -{p.Name} is {p.Type.Name}; DESIGN.md's vocabulary says {expected.Name}.");
+            if (p.ByPropertyName && expected.IsArray)
+            {
+                Assert.True(p.Type.IsArray, $"{s.Name} -{p.Name} binds by property name and must be {expected.Name}, not {p.Type.Name}.");
             }
         }
     }
+
+    private static Type ElementType(Type t) => t.IsArray ? t.GetElementType()! : t;
 
     [Theory]
     [MemberData(nameof(CmdletClasses))]
