@@ -108,7 +108,7 @@ public sealed class KubeConfigLoader
             ClientCertificate = user is null ? null : LoadClientCertificate(name, user),
             BasicUser = user?.Username,
             BasicPassword = user?.Password,
-            Exec = user?.Exec is null ? null : KubeExecPlugin.From(user.Exec, user.BaseDirectory),
+            Exec = user?.Exec is null ? null : KubeExecPlugin.From(user.Exec, user.BaseDirectory, ClusterInfo(cluster)),
         };
     }
 
@@ -211,6 +211,28 @@ public sealed class KubeConfigLoader
         var knownText = known.Count == 0 ? "no contexts are defined" : "known contexts: " + string.Join(", ", known);
         return new RotationException(RotationErrorIds.KubeContextNotFound, RotationErrorCategory.ObjectNotFound, name,
             $"{what} Looked in {Describe(files)}; {knownText}.");
+    }
+
+    /// <summary>What client-go hands an exec plugin with provideClusterInfo (the Cluster of client.authentication.k8s.io).</summary>
+    private static System.Text.Json.Nodes.JsonObject ClusterInfo(KubeClusterEntry cluster)
+    {
+        var info = new System.Text.Json.Nodes.JsonObject { ["server"] = cluster.Server };
+        var caFile = ResolvePath(cluster.CertificateAuthority, cluster.BaseDirectory);
+        var caData = cluster.CertificateAuthorityData
+            ?? (caFile is not null && File.Exists(caFile) ? Convert.ToBase64String(File.ReadAllBytes(caFile)) : null);
+        if (caData is not null)
+        {
+            info["certificate-authority-data"] = caData;
+        }
+        if (cluster.TlsServerName is not null)
+        {
+            info["tls-server-name"] = cluster.TlsServerName;
+        }
+        if (cluster.InsecureSkipTlsVerify)
+        {
+            info["insecure-skip-tls-verify"] = true;
+        }
+        return info;
     }
 
     private static string Describe(IReadOnlyList<string> files) =>

@@ -20,8 +20,10 @@ internal sealed class KubeExecPlugin
 {
     private static readonly string[] SupportedVersions = ["client.authentication.k8s.io/v1", "client.authentication.k8s.io/v1beta1"];
 
-    private KubeExecPlugin(string apiVersion, string command, IReadOnlyList<string> args, IReadOnlyList<KeyValuePair<string, string>> env, string? installHint)
+    private KubeExecPlugin(string apiVersion, string command, IReadOnlyList<string> args, IReadOnlyList<KeyValuePair<string, string>> env, string? installHint,
+        JsonObject? clusterInfo)
     {
+        ClusterInfo = clusterInfo;
         ApiVersion = apiVersion;
         Command = command;
         Args = args;
@@ -35,10 +37,13 @@ internal sealed class KubeExecPlugin
     public IReadOnlyList<KeyValuePair<string, string>> Env { get; }
     public string? InstallHint { get; }
 
+    /// <summary>spec.cluster of KUBERNETES_EXEC_INFO, when the kubeconfig sets provideClusterInfo.</summary>
+    public JsonObject? ClusterInfo { get; }
+
     /// <summary>How long a plugin may take (gcloud refreshing a token over the network can take seconds).</summary>
     public static TimeSpan Timeout { get; } = TimeSpan.FromSeconds(60);
 
-    internal static KubeExecPlugin From(KubeExecConfig config, string? baseDirectory)
+    internal static KubeExecPlugin From(KubeExecConfig config, string? baseDirectory, JsonObject? clusterInfo = null)
     {
         var apiVersion = config.ApiVersion ?? string.Empty;
         if (!SupportedVersions.Contains(apiVersion, StringComparer.Ordinal))
@@ -57,7 +62,7 @@ internal sealed class KubeExecPlugin
             : config.Command;
         return new KubeExecPlugin(apiVersion, command, config.Args ?? [],
             (config.Env ?? []).Where(e => e.Name is not null).Select(e => new KeyValuePair<string, string>(e.Name!, e.Value ?? string.Empty)).ToList(),
-            config.InstallHint);
+            config.InstallHint, config.ProvideClusterInfo ? clusterInfo : null);
     }
 
     public async Task<KubeCredential> RunAsync(string context, CancellationToken cancellationToken)
@@ -77,11 +82,16 @@ internal sealed class KubeExecPlugin
         {
             psi.Environment[k] = v;
         }
+        var spec = new JsonObject { ["interactive"] = false };
+        if (ClusterInfo is not null)
+        {
+            spec["cluster"] = ClusterInfo.DeepClone();
+        }
         psi.Environment["KUBERNETES_EXEC_INFO"] = JsonSerializer.Serialize(new JsonObject
         {
             ["apiVersion"] = ApiVersion,
             ["kind"] = "ExecCredential",
-            ["spec"] = new JsonObject { ["interactive"] = false },
+            ["spec"] = spec,
         });
 
         Process process;

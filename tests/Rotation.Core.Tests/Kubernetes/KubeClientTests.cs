@@ -121,6 +121,35 @@ public sealed class KubeClientTests
     }
 
     [Fact]
+    public async Task An_exec_plugin_gets_its_args_env_and_with_provideClusterInfo_the_cluster()
+    {
+        await using var kit = KubeTestKit.Start(https: true, token: "exec-token");
+        kit.Server.AddSecret("default", "db", Pw);
+        var plugin = kit.Dir.File("info.sh");
+        var seen = kit.Dir.File("seen");
+        File.WriteAllText(plugin, $"#!/bin/sh\nprintf '%s|%s|%s' \"$1\" \"$PLUGIN_PROJECT\" \"$KUBERNETES_EXEC_INFO\" > '{seen}'\n" +
+            "echo '{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{\"token\":\"exec-token\"}}'\n");
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(plugin, UnixFileMode.UserRead | UnixFileMode.UserExecute | UnixFileMode.UserWrite);
+        }
+        KubeTestKit.WriteKubeconfig(kit.KubeconfigPath, kit.Server, null, plugin);
+        var config = File.ReadAllText(kit.KubeconfigPath)
+            .Replace("client.authentication.k8s.io/v1beta1", "client.authentication.k8s.io/v1", StringComparison.Ordinal)
+            .Replace("      interactiveMode: Never", "      interactiveMode: Never\n      provideClusterInfo: true\n      args: [--use-adc]\n      env: [{name: PLUGIN_PROJECT, value: p-1}]", StringComparison.Ordinal);
+        File.WriteAllText(kit.KubeconfigPath, config);
+        using var client = kit.Client();
+        await client.GetAsync(KubeResourceType.Secrets, "default", "db");
+        var parts = File.ReadAllText(seen).Split('|', 3);
+        Assert.Equal("--use-adc", parts[0]);
+        Assert.Equal("p-1", parts[1]);
+        var info = JsonNode.Parse(parts[2])!;
+        Assert.Equal("ExecCredential", info["kind"]!.GetValue<string>());
+        Assert.Equal(kit.Server.BaseUri.ToString().TrimEnd('/'), info["spec"]!["cluster"]!["server"]!.GetValue<string>());
+        Assert.NotNull(info["spec"]!["cluster"]!["certificate-authority-data"]);
+    }
+
+    [Fact]
     public async Task A_failing_exec_plugin_reports_its_stderr_not_its_stdout()
     {
         await using var kit = KubeTestKit.Start(https: true, token: "t");

@@ -78,6 +78,27 @@ public sealed class KubePipelineTests
     }
 
     [Fact]
+    public async Task Seed_001_a_rotated_credential_shaped_UserPassword_becomes_the_username_and_password_keys()
+    {
+        await using var kit = KubeTestKit.Start();
+        Seed(kit);
+        var password = SecretGenerator.NewPassword();
+        var credential = new RotationCredential("backend_v2", SecureStrings.FromPlainText(password));
+        var stores = SecretStoreRegistry.CreateDefault();
+        // $r | Set-RotationSecret -Uri k8s://prod/default/postgresql-credentials -Shape UserPassword
+        await stores.Open("k8s://fake/default/postgresql-credentials", kit.StoreContext)
+            .PutAsync(SecretShaper.UserPassword(credential), SecretStage.Current, new SecretWriteOptions { RunId = "r-seed" });
+        Assert.Equal("backend_v2", kit.Server.DecodedSecretValue("default", "postgresql-credentials", "username"));
+        Assert.Equal(password, kit.Server.DecodedSecretValue("default", "postgresql-credentials", "password"));
+        // The same credential as one key of another secret, keeping its other keys.
+        kit.Server.AddSecret("default", "app-env", new Dictionary<string, string> { ["LOG_LEVEL"] = "info" });
+        await stores.Open("k8s://fake/default/app-env#DATABASE_URL", kit.StoreContext)
+            .PutAsync(SecretValue.FromText(SecretShaper.DatabaseUrl(credential, "db", 5432, "app")), SecretStage.Current, new SecretWriteOptions { RunId = "r-seed" });
+        Assert.StartsWith("postgresql://backend_v2:", kit.Server.DecodedSecretValue("default", "app-env", "DATABASE_URL"), StringComparison.Ordinal);
+        Assert.Equal("info", kit.Server.DecodedSecretValue("default", "app-env", "LOG_LEVEL"));
+    }
+
+    [Fact]
     public async Task A_forbidden_namespace_stops_the_pipeline_before_anything_is_written_or_restarted()
     {
         await using var kit = KubeTestKit.Start();

@@ -112,6 +112,7 @@ internal sealed class AzureKeyVaultStore : LedgerSecretStore
 
     protected override async Task<LedgerSnapshot> ReadAsync(CancellationToken cancellationToken)
     {
+        var readStarted = Stopwatch.GetTimestamp();
         var all = new List<SecretProperties>();
         try
         {
@@ -122,7 +123,7 @@ internal sealed class AzureKeyVaultStore : LedgerSecretStore
         }
         catch (RequestFailedException e) when (e.Status == 404)
         {
-            return LedgerSnapshot.Missing;
+            return LedgerSnapshot.NotFound(readStarted);
         }
         catch (Exception e) when (Translate(e, "list the versions of") is { } mapped)
         {
@@ -130,7 +131,7 @@ internal sealed class AzureKeyVaultStore : LedgerSecretStore
         }
         if (all.Count == 0)
         {
-            return LedgerSnapshot.Missing;
+            return LedgerSnapshot.NotFound(readStarted);
         }
         var winner = Records(all).FirstOrDefault();
         return new LedgerSnapshot
@@ -139,12 +140,12 @@ internal sealed class AzureKeyVaultStore : LedgerSecretStore
             Ledger = winner.Ledger ?? StageLedger.Empty,
             Versions = all.OrderBy(p => p.CreatedOn).Select(p => new BackendVersion(p.Version, p.CreatedOn, p.Enabled != false)).ToList(),
             Stamp = all,
+            ReadStarted = readStarted,
         };
     }
 
     protected override async Task<string> CommitVersionAsync(SecretValue value, LedgerSnapshot before, Func<string, StageLedger> ledgerFor, CancellationToken cancellationToken)
     {
-        var started = Stopwatch.StartNew();
         var nonce = Guid.NewGuid().ToString("N");
         var secret = new KeyVaultSecret(_name, value.ToStoreText());
         foreach (var (k, v) in ledgerFor(SelfPlaceholder).ToMap())
@@ -168,13 +169,12 @@ internal sealed class AzureKeyVaultStore : LedgerSecretStore
         {
             throw mapped;
         }
-        await ElectAsync(created.Properties.Version, nonce, before.Ledger.Seq + 1, started.Elapsed, withdrawByDisabling: true, cancellationToken).ConfigureAwait(false);
+        await ElectAsync(created.Properties.Version, nonce, before.Ledger.Seq + 1, Stopwatch.GetElapsedTime(before.ReadStarted), withdrawByDisabling: true, cancellationToken).ConfigureAwait(false);
         return created.Properties.Version;
     }
 
     protected override async Task CommitLedgerAsync(LedgerSnapshot before, StageLedger after, CancellationToken cancellationToken)
     {
-        var started = Stopwatch.StartNew();
         var versions = (List<SecretProperties>)before.Stamp!;
         var holder = Records(versions).FirstOrDefault().Version;
         // Write the record onto a version that does not hold the state being replaced, so losing the election can never
@@ -187,7 +187,7 @@ internal sealed class AzureKeyVaultStore : LedgerSecretStore
         tags.Remove(WithdrawnTag);
         tags[NonceTag] = nonce;
         await UpdateTagsAsync(target, tags, enabled: null, "update the rotation labels of", cancellationToken).ConfigureAwait(false);
-        await ElectAsync(target.Version, nonce, after.Seq, started.Elapsed, withdrawByDisabling: false, cancellationToken).ConfigureAwait(false);
+        await ElectAsync(target.Version, nonce, after.Seq, Stopwatch.GetElapsedTime(before.ReadStarted), withdrawByDisabling: false, cancellationToken).ConfigureAwait(false);
     }
 
     protected override async Task<SecretValue> ReadValueAsync(string versionId, CancellationToken cancellationToken)

@@ -10,12 +10,18 @@ internal sealed record BackendVersion(string Id, DateTimeOffset? CreatedAt, bool
 /// concurrency stamp for the ledger (an etag, a metadata version, a sequence number).</summary>
 internal sealed class LedgerSnapshot
 {
-    public static LedgerSnapshot Missing { get; } = new() { Exists = false, Ledger = StageLedger.Empty, Versions = [] };
+    /// <summary>A secret that does not exist (a new snapshot each time: it carries the time of its read).</summary>
+    public static LedgerSnapshot Missing => NotFound(System.Diagnostics.Stopwatch.GetTimestamp());
+
+    public static LedgerSnapshot NotFound(long readStarted) => new() { Exists = false, Ledger = StageLedger.Empty, Versions = [], ReadStarted = readStarted };
 
     public required bool Exists { get; init; }
     public required StageLedger Ledger { get; init; }
     public required IReadOnlyList<BackendVersion> Versions { get; init; }
     public object? Stamp { get; init; }
+
+    /// <summary>Stopwatch timestamp taken before the read began (how stale the snapshot may be when a write lands).</summary>
+    public long ReadStarted { get; init; } = System.Diagnostics.Stopwatch.GetTimestamp();
 }
 
 /// <summary>
