@@ -71,6 +71,15 @@ Describe 'Rotation module' {
                 Should -BeNullOrEmpty -Because 'assemblies in dependencies/ load only into the Rotation context'
         }
 
+        It 'resolves Npgsql inside the Rotation context when a Postgres cmdlet runs' -Skip:(-not $env:ROTATION_TEST_PG_HOST) {
+            $password = ConvertTo-SecureString $env:ROTATION_TEST_PG_PASSWORD -AsPlainText -Force
+            $admin = [pscredential]::new($env:ROTATION_TEST_PG_USER, $password)
+            Test-DbCredential -Server $env:ROTATION_TEST_PG_HOST -Port $env:ROTATION_TEST_PG_PORT -Database postgres -Credential $admin | Should -BeTrue
+            $context = [System.Runtime.Loader.AssemblyLoadContext]::All | Where-Object Name -EQ 'Rotation'
+            $context.Assemblies.GetName().Name | Should -Contain 'Npgsql'
+            [System.Runtime.Loader.AssemblyLoadContext]::Default.Assemblies.GetName().Name | Should -Not -Contain 'Npgsql'
+        }
+
         It 'has only Rotation.dll beside the manifest' {
             @(Get-ChildItem -Path $script:module.ModuleBase -Filter *.dll | ForEach-Object Name) | Should -Be @('Rotation.dll')
         }
