@@ -21,6 +21,8 @@ Describe 'ConvertTo-JwtKeyLayout' {
         $layout = ConvertTo-JwtKeyLayout -Uri $uri -Layout CurrentAndOld
         $layout.FieldNames | Sort-Object | Should -Be @('JWT_SECRET', 'JWT_SECRET_OLD')
         ($layout | Out-String) | Should -Not -Match ([regex]::Escape($layout.Fields['JWT_SECRET']))
+        ($layout | Format-List | Out-String) | Should -Not -Match ([regex]::Escape($layout.Fields['JWT_SECRET']))
+        ($layout | Format-List | Out-String) | Should -Match 'JWT_SECRET_OLD'
         $target = "file://$TestDrive/app.json#jwt-secret"
         $layout | Set-RotationSecret -Uri $target -Shape Json
         (Get-RotationSecret -Uri "$target#JWT_SECRET" -AsPlainText) | Should -Be $layout.Fields['JWT_SECRET']
