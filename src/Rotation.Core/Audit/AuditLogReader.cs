@@ -78,7 +78,8 @@ public static class AuditLogReader
         }
         var records = new List<RotationAuditRecord>();
         var lineNumber = 0;
-        var start = 0;
+        // A log touched by an editor may start with a UTF-8 byte order mark; it is not part of the first record.
+        var start = content.AsSpan().StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? 3 : 0;
         while (start < content.Length)
         {
             lineNumber++;

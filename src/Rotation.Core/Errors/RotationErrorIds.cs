@@ -57,6 +57,11 @@ public static class RotationErrorIds
     public const string DbPrivilegeMismatch = nameof(DbPrivilegeMismatch);
     public const string DbUserOwnsObjects = nameof(DbUserOwnsObjects);
     public const string DbIdentifierInvalid = nameof(DbIdentifierInvalid);
+    public const string DbDatabaseNotFound = nameof(DbDatabaseNotFound);
+    public const string DbTlsFailed = nameof(DbTlsFailed);
+    public const string DbCommandFailed = nameof(DbCommandFailed);
+    public const string DbUserNotRetired = nameof(DbUserNotRetired);
+    public const string DbUserNotLogin = nameof(DbUserNotLogin);
 
     // Redis
     public const string RedisUnreachable = nameof(RedisUnreachable);
@@ -66,6 +71,10 @@ public static class RotationErrorIds
     public const string RedisProtocolError = nameof(RedisProtocolError);
     public const string RedisNodesDiverged = nameof(RedisNodesDiverged);
     public const string RedisClientsStillConnected = nameof(RedisClientsStillConnected);
+    public const string RedisCommandFailed = nameof(RedisCommandFailed);
+    public const string RedisTlsFailed = nameof(RedisTlsFailed);
+    public const string RedisUserExists = nameof(RedisUserExists);
+    public const string RedisVerificationFailed = nameof(RedisVerificationFailed);
 
     // JWT
     public const string JwtKeyStillInGrace = nameof(JwtKeyStillInGrace);
@@ -88,4 +97,12 @@ public static class RotationErrorIds
     public const string KubeConflict = nameof(KubeConflict);
     public const string RolloutTimedOut = nameof(RolloutTimedOut);
     public const string ExternalSecretSyncTimedOut = nameof(ExternalSecretSyncTimedOut);
+    public const string ExternalSecretSyncFailed = nameof(ExternalSecretSyncFailed);
+    public const string ExternalSecretsNotInstalled = nameof(ExternalSecretsNotInstalled);
+    public const string KubeConfigInvalid = nameof(KubeConfigInvalid);
+    public const string KubeExecPluginFailed = nameof(KubeExecPluginFailed);
+    public const string KubeUnreachable = nameof(KubeUnreachable);
+    public const string KubeRequestFailed = nameof(KubeRequestFailed);
+    public const string KubeWorkloadInvalid = nameof(KubeWorkloadInvalid);
+    public const string RolloutFailed = nameof(RolloutFailed);
 }

@@ -123,6 +123,7 @@ public sealed class RunEngine
                 continue;
             }
             Log.Progress($"Undo {run.Kind} {run.Target}", $"Compensating step {i + 1}/{steps.Count}: {step.Name}", (steps.Count - 1 - i) * 100 / steps.Count);
+            Checkpoint?.Invoke(RunCheckpoint.CompensationStarting, step.Name);
             try
             {
                 await step.CompensateAsync(Context(run, record, inputs), cancellationToken).ConfigureAwait(false);
@@ -175,6 +176,7 @@ public sealed class RunEngine
             record.Error = null;
             Touch(run);
             Journal.Save(run);
+            Checkpoint?.Invoke(RunCheckpoint.StepIntentJournaled, step.Name);
             try
             {
                 await step.ExecuteAsync(Context(run, record, inputs), cancellationToken).ConfigureAwait(false);
@@ -282,11 +284,15 @@ public sealed class RunEngine
         }
     }
 
+    /// <summary>The key under which a step's exception carries the run id in <see cref="Exception.Data"/>, so a
+    /// caller can tell the operator which run to resume or undo.</summary>
+    public const string RunIdDataKey = "RunId";
+
     private static RotationException AsRotationException(Exception ex, RotationRun run, string step, string what)
     {
         var error = ex as RotationException ?? new RotationException(RotationErrorIds.RunStepFailed, RotationErrorCategory.NotSpecified, run.RunId,
             $"The {what} '{step}' of run {run.RunId} ({run.Kind} of {run.Target}) failed: {ex.GetType().Name}: {ex.Message}", ex);
-        error.Data["RunId"] = run.RunId;
+        error.Data[RunIdDataKey] = run.RunId;
         return error;
     }
 
@@ -313,11 +319,17 @@ public sealed class RunEngine
 /// <summary>Step boundaries where a test can simulate a crash.</summary>
 internal enum RunCheckpoint
 {
+    /// <summary>The journal says Started; the step has not run (a kill before or inside its effect).</summary>
+    StepIntentJournaled,
+
     /// <summary>The step's effect happened; the journal still says Started.</summary>
     StepEffectDone,
 
     /// <summary>The journal says Done.</summary>
     StepJournaled,
+
+    /// <summary>The run is Undoing; this step's compensation has not run.</summary>
+    CompensationStarting,
 
     CompensationEffectDone,
     CompensationJournaled,

@@ -14,6 +14,8 @@ public sealed class RunbookRegistry
     {
         var r = new RunbookRegistry();
         // Runbooks register here (one line each).
+        r.Register(new Postgres.DbUserRotationRunbook());
+        r.Register(new Redis.RedisAclRunbook());
         return r;
     }
 

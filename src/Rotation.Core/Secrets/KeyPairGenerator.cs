@@ -84,6 +84,37 @@ public static class KeyPairGenerator
         }
     }
 
+    /// <summary>
+    /// The public JWK of a SubjectPublicKeyInfo PEM (RotationKeyPair.PublicKeyPem): what a JWKS publishes, and
+    /// whose Thumbprint() is the RFC 7638 key id, computable without the private key.
+    /// </summary>
+    public static JwkPublicParameters PublicJwkFromPem(string publicKeyPem, string target = "public key")
+    {
+        ArgumentNullException.ThrowIfNull(publicKeyPem);
+        try
+        {
+            var der = PemEncoding.TryFind(publicKeyPem, out var fields) && publicKeyPem[fields.Label].SequenceEqual("PUBLIC KEY")
+                ? Convert.FromBase64String(publicKeyPem[fields.Base64Data].ToString())
+                : throw new CryptographicException("no 'PUBLIC KEY' PEM block");
+            if (NamesEcKey(der))
+            {
+                using var ec = ECDsa.Create();
+                ec.ImportSubjectPublicKeyInfo(der, out _);
+                var p = ec.ExportParameters(false);
+                return JwkPublicParameters.From(p, CurveName(p.Curve)
+                    ?? throw Invalid(target, $"The EC key in '{target}' is on a curve Rotation does not offer; use {string.Join(", ", Curves)}."));
+            }
+            using var rsa = RSA.Create();
+            rsa.ImportSubjectPublicKeyInfo(der, out _);
+            return JwkPublicParameters.From(rsa.ExportParameters(false));
+        }
+        catch (Exception ex) when (ex is CryptographicException or FormatException)
+        {
+            throw new RotationException(RotationErrorIds.InvalidArgument, RotationErrorCategory.InvalidData, target,
+                $"'{target}' is not a SubjectPublicKeyInfo PEM ('BEGIN PUBLIC KEY') of an RSA or EC key: {ex.Message}", ex);
+        }
+    }
+
     /// <summary>Loads a private key held as SecureString (RotationKeyPair.PrivateKey, a stored PEM), zeroing the plain copy.</summary>
     public static GeneratedKeyPair LoadPrivateKey(System.Security.SecureString pem, string target = "private key")
     {
@@ -151,8 +182,7 @@ public static class KeyPairGenerator
         }
     }
 
-    // A PKCS#8 "PRIVATE KEY" does not say its algorithm in the label: the id-ecPublicKey OID (1.2.840.10045.2.1)
-    // sits in its AlgorithmIdentifier.
+    // A PKCS#8 "PRIVATE KEY" does not say its algorithm in the label; its AlgorithmIdentifier does.
     private static bool IsEcPkcs8(ReadOnlySpan<char> pem)
     {
         if (!PemEncoding.TryFind(pem, out var fields))
@@ -166,14 +196,17 @@ public static class KeyPairGenerator
             {
                 return false;
             }
-            ReadOnlySpan<byte> ecOid = [0x06, 0x07, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01];
-            return der.AsSpan(0, Math.Min(der.Length, 32)).IndexOf(ecOid) >= 0;
+            return NamesEcKey(der);
         }
         finally
         {
             CryptographicOperations.ZeroMemory(der);
         }
     }
+
+    // The id-ecPublicKey OID (1.2.840.10045.2.1) in the AlgorithmIdentifier near the start of a PKCS#8 or SPKI structure.
+    private static bool NamesEcKey(ReadOnlySpan<byte> der) =>
+        der[..Math.Min(der.Length, 32)].IndexOf((ReadOnlySpan<byte>)[0x06, 0x07, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01]) >= 0;
 
     private static RotationException Invalid(string target, string message) => Errors.Errors.InvalidArgument(target, message);
 }

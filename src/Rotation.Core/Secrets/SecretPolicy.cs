@@ -71,6 +71,8 @@ public sealed class SecretPolicy
         Alphabet = alphabet;
         Requirement = requirement;
         Preset = preset;
+        // Computed once, here: a policy is shared across -Count values and may be shared across threads.
+        _counts = IsByteFormat ? (ByteLength!.Value * 8.0, 1.0) : ComputeCounts();
     }
 
     public SecretFormat Format { get; }
@@ -113,10 +115,10 @@ public sealed class SecretPolicy
     /// with them, rejection removes the strings that miss a class, and the count of the remaining ones is computed
     /// exactly (inclusion-exclusion over the classes), so the figure is exact, not an upper bound.
     /// </summary>
-    public double EntropyBits => IsByteFormat ? ByteLength!.Value * 8.0 : Counts().EntropyBits;
+    public double EntropyBits => _counts.EntropyBits;
 
     /// <summary>Probability that one uniformly drawn string meets the class requirements (1 without requirements).</summary>
-    internal double AcceptanceProbability => IsByteFormat ? 1.0 : Counts().Acceptance;
+    internal double AcceptanceProbability => _counts.Acceptance;
 
     /// <summary>What identifies the policy in messages: never a value.</summary>
     public string Description => Preset is { } p
@@ -125,9 +127,7 @@ public sealed class SecretPolicy
 
     private string SizeText => IsByteFormat ? $"{ByteLength} bytes" : $"{Length} characters";
 
-    private (double EntropyBits, double Acceptance)? _counts;
-
-    private (double EntropyBits, double Acceptance) Counts() => _counts ??= ComputeCounts();
+    private readonly (double EntropyBits, double Acceptance) _counts;
 
     private (double, double) ComputeCounts()
     {

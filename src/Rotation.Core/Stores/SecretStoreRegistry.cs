@@ -16,6 +16,10 @@ public sealed class SecretStoreRegistry
         // Backends register here (one line each).
         r.Register(SecretStoreUri.File, (uri, ctx) => new FileSecretStore(uri, ctx));
         r.Register(SecretStoreUri.AwsSecretsManager, (uri, ctx) => new AwsSecretsManagerStore(uri, ctx));
+        r.Register(SecretStoreUri.Kubernetes, Kubernetes.KubeSecretStore.Open, handlesFieldsNatively: true);
+        r.Register(SecretStoreUri.GoogleSecretManager, (uri, context) => new Google.GoogleSecretManagerStore(uri, context));
+        r.Register(SecretStoreUri.AzureKeyVault, (uri, context) => new Azure.AzureKeyVaultStore(uri, context));
+        r.Register(SecretStoreUri.Vault, (uri, context) => new Vault.VaultKvStore(uri, context));
         return r;
     }
 

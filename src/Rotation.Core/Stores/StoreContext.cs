@@ -25,6 +25,17 @@ public sealed class StoreContext
     /// <summary>Retries for throttling and 5xx (only for requests that are safe to repeat).</summary>
     public int MaxRetries { get; init; } = 4;
 
+    /// <summary>This context with another HTTP handler (a store that trusts a private certificate authority).</summary>
+    public StoreContext WithHandler(Func<HttpMessageHandler> handlerFactory) => new()
+    {
+        GetEnvironmentVariable = GetEnvironmentVariable,
+        Clock = Clock,
+        HttpHandlerFactory = handlerFactory,
+        Endpoint = Endpoint,
+        RequestTimeout = RequestTimeout,
+        MaxRetries = MaxRetries,
+    };
+
     /// <summary>This context with an explicit endpoint (-Endpoint); the same context when none is given.</summary>
     public StoreContext WithEndpoint(string? endpoint) => string.IsNullOrWhiteSpace(endpoint)
         ? this

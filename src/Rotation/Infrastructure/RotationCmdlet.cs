@@ -57,6 +57,14 @@ public abstract class RotationCmdlet : PSCmdlet
         var category = Enum.TryParse<ErrorCategory>(ex.Category.ToString(), out var c) ? c : ErrorCategory.NotSpecified;
         var record = new ErrorRecord(ex, ex.ErrorId, category, ex.TargetName);
         record.CategoryInfo.TargetName = ex.TargetName ?? string.Empty;
+        // A failed step of a journaled run leaves the run resumable: say how, with the run's id.
+        if (ex.Data[RunEngine.RunIdDataKey] is string runId)
+        {
+            record.ErrorDetails = new ErrorDetails(ex.Message)
+            {
+                RecommendedAction = $"Fix the cause, then finish the run with 'Resume-Rotation -RunId {runId}', or roll it back with 'Undo-Rotation -RunId {runId}'.",
+            };
+        }
         return record;
     }
 

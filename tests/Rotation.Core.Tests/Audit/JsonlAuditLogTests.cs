@@ -181,6 +181,17 @@ public sealed class AuditLogReaderTests
     }
 
     [Fact]
+    public void A_byte_order_mark_and_crlf_line_ends_are_accepted()
+    {
+        using var dir = TestEnvironment.NewTempDirectory();
+        var path = Seed(dir);
+        var lines = File.ReadAllLines(path);
+        File.WriteAllText(path, string.Join("\r\n", lines) + "\r\n", new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: true));
+
+        Assert.Equal(["run.started", "step.done", "step.failed", "run.failed"], AuditLogReader.Read(path).Select(r => r.Event));
+    }
+
+    [Fact]
     public void A_last_line_without_its_newline_is_skipped_with_a_warning()
     {
         using var dir = TestEnvironment.NewTempDirectory();

@@ -18,6 +18,7 @@ public sealed class RunEngineCrashTests
         var data = new TheoryData<string, string>();
         foreach (var step in StepNames)
         {
+            data.Add(nameof(RunCheckpoint.StepIntentJournaled), step);
             data.Add(nameof(RunCheckpoint.StepEffectDone), step);
             data.Add(nameof(RunCheckpoint.StepJournaled), step);
         }
@@ -29,6 +30,7 @@ public sealed class RunEngineCrashTests
         var data = new TheoryData<string, string>();
         foreach (var step in StepNames)
         {
+            data.Add(nameof(RunCheckpoint.CompensationStarting), step);
             data.Add(nameof(RunCheckpoint.CompensationEffectDone), step);
             data.Add(nameof(RunCheckpoint.CompensationJournaled), step);
         }
@@ -57,9 +59,9 @@ public sealed class RunEngineCrashTests
         Assert.Equal(StepNames.Select(s => "do:" + s), target.Order);
         Assert.Equal(RunStatus.Succeeded, services.Journal.Load(run.RunId).Status);
         Assert.All(run.Steps, s => Assert.Equal(StepStatus.Done, s.Status));
-        // A step that was journaled Done is never run again; one caught between effect and journal runs once more (and skips).
+        // A step journaled Done is never run again; one journaled Started runs once more (and skips an effect already made).
         var crashedStep = run.Step(step)!;
-        Assert.Equal(checkpoint == nameof(RunCheckpoint.StepEffectDone) ? 2 : 1, crashedStep.Attempts);
+        Assert.Equal(checkpoint == nameof(RunCheckpoint.StepJournaled) ? 1 : 2, crashedStep.Attempts);
         Assert.Equal("v2", run.Step("store-pending")!.Refs["VersionId"]);
         var audit = RunTestKit.Audit(dir.Path);
         Assert.Equal(["run.started", "run.resumed", "run.succeeded"], audit.Where(a => a.Event.StartsWith("run.", StringComparison.Ordinal)).Select(a => a.Event));
@@ -71,7 +73,7 @@ public sealed class RunEngineCrashTests
         var expected = await UninterruptedEndState();
         using var dir = TestEnvironment.NewTempDirectory();
         var target = FakeTarget.Initial();
-        var boundaries = StepNames.SelectMany(s => new[] { (RunCheckpoint.StepEffectDone, s), (RunCheckpoint.StepJournaled, s) }).ToList();
+        var boundaries = StepNames.SelectMany(s => new[] { (RunCheckpoint.StepIntentJournaled, s), (RunCheckpoint.StepEffectDone, s), (RunCheckpoint.StepJournaled, s) }).ToList();
         string? runId = null;
         foreach (var (checkpoint, step) in boundaries)
         {
@@ -129,10 +131,13 @@ public sealed class RunEngineCrashTests
 
         Assert.Equal(RunStatus.Undone, undone.Status);
         Assert.Equal(initial, target.Snapshot());
-        // Steps that never started are not compensated; every step that changed something is compensated once.
+        // Steps that never started are not compensated; every step that changed something is compensated once, and a
+        // step killed before its effect is compensated as a no-op.
         var started = StepNames.Take(Array.IndexOf(StepNames, step) + 1).ToList();
-        Assert.All(started, s => Assert.Equal(1, target.Compensated[s]));
-        Assert.All(StepNames.Except(started), s => Assert.False(target.Compensated.ContainsKey(s)));
+        var changed = checkpoint == nameof(RunCheckpoint.StepIntentJournaled) ? started.SkipLast(1).ToList() : started;
+        Assert.All(changed, s => Assert.Equal(1, target.Compensated[s]));
+        Assert.All(started, s => Assert.Equal(StepStatus.Compensated, undone.Step(s)!.Status));
+        Assert.All(StepNames.Except(changed), s => Assert.False(target.Compensated.ContainsKey(s)));
         Assert.All(StepNames.Except(started), s => Assert.Equal(StepStatus.NotStarted, undone.Step(s)!.Status));
     }
 

@@ -50,7 +50,7 @@ public sealed class RunEngineTests
         var ex = await Assert.ThrowsAsync<RotationException>(() => new RunEngine(services).StartAsync(book, "app@db", null, RunTestKit.Inputs(target)));
 
         Assert.Equal(RotationErrorIds.DbUserNotFound, ex.ErrorId);
-        var runId = Assert.IsType<string>(ex.Data["RunId"]);
+        var runId = Assert.IsType<string>(ex.Data[RunEngine.RunIdDataKey]);
         var failed = services.Journal.Load(runId);
         Assert.Equal(RunStatus.Failed, failed.Status);
         Assert.Equal("switch-current", failed.NextStep);
@@ -98,7 +98,7 @@ public sealed class RunEngineTests
         Assert.Same(boom, ex.InnerException);
         Assert.Contains("store-pending", ex.Message, StringComparison.Ordinal);
         Assert.Contains("socket closed", ex.Message, StringComparison.Ordinal);
-        Assert.Equal(ex.Data["RunId"], ex.TargetName);
+        Assert.Equal(ex.Data[RunEngine.RunIdDataKey], ex.TargetName);
     }
 
     [Fact]
@@ -167,7 +167,7 @@ public sealed class RunEngineTests
         var services = RunTestKit.Services(dir.Path, null, book);
         var target = FakeTarget.Initial();
         var ex = await Assert.ThrowsAsync<RotationException>(() => new RunEngine(services).StartAsync(book, "app@db", null, RunTestKit.Inputs(target)));
-        var runId = (string)ex.Data["RunId"]!;
+        var runId = (string)ex.Data[RunEngine.RunIdDataKey]!;
         book.FailStep = null;
 
         using (RunTestKit.Services(dir.Path).Journal.Lock(runId))
@@ -193,7 +193,7 @@ public sealed class RunEngineTests
         var book = new SampleRunbook { FailStep = _ => new IOException("x") };
         var failed = await Assert.ThrowsAsync<RotationException>(() => new RunEngine(services).StartAsync(book, "app@db", null, RunTestKit.Inputs(FakeTarget.Initial())));
         var withoutRunbooks = RunTestKit.Services(dir.Path);
-        var unknown = await Assert.ThrowsAsync<RotationException>(() => new RunEngine(withoutRunbooks).ResumeAsync((string)failed.Data["RunId"]!));
+        var unknown = await Assert.ThrowsAsync<RotationException>(() => new RunEngine(withoutRunbooks).ResumeAsync((string)failed.Data[RunEngine.RunIdDataKey]!));
         Assert.Equal(RotationErrorIds.RunbookNotFound, unknown.ErrorId);
         Assert.Contains(SampleRunbook.KindName, unknown.Message, StringComparison.Ordinal);
     }
@@ -230,7 +230,7 @@ public sealed class RunEngineTests
         var first = await Assert.ThrowsAsync<RotationException>(() => new RunEngine(services).StartAsync(book, "app@db", null, RunTestKit.Inputs(FakeTarget.Initial())));
         book.FailStep = null;
 
-        var ex = await Assert.ThrowsAsync<RotationException>(() => new RunEngine(services).ResumeAsync((string)first.Data["RunId"]!));
+        var ex = await Assert.ThrowsAsync<RotationException>(() => new RunEngine(services).ResumeAsync((string)first.Data[RunEngine.RunIdDataKey]!));
 
         Assert.Equal(RotationErrorIds.InvalidArgument, ex.ErrorId);
         Assert.Contains(FakeTarget.InputKey, ex.Message, StringComparison.Ordinal);

@@ -131,6 +131,20 @@ public sealed class KeyPairTests
         Assert.True(pair.Rsa!.VerifyData(data, loaded.Rsa!.SignData(data, HashAlgorithmName.SHA256, RSASignaturePadding.Pss), HashAlgorithmName.SHA256, RSASignaturePadding.Pss));
     }
 
+    [Theory]
+    [InlineData(KeyAlgorithm.RSA, 2048, null)]
+    [InlineData(KeyAlgorithm.EC, null, "P-384")]
+    public void The_public_PEM_alone_gives_the_JWK_and_the_kid(KeyAlgorithm algorithm, int? keySize, string? curve)
+    {
+        using var pair = KeyPairGenerator.Generate(algorithm, keySize, curve);
+        var output = pair.ToRotationKeyPair();
+        var jwk = KeyPairGenerator.PublicJwkFromPem(output.PublicKeyPem);
+        Assert.Equal(pair.PublicJwk.ToDictionary(), jwk.ToDictionary());
+        Assert.Equal(output.Kid, jwk.Thumbprint());
+        Assert.Equal(RotationErrorIds.InvalidArgument,
+            Assert.Throws<RotationException>(() => KeyPairGenerator.PublicJwkFromPem(SecureStrings.ToPlainText(output.PrivateKey), "k.pem")).ErrorId);
+    }
+
     [Fact]
     public void A_pem_that_is_not_a_key_is_a_clear_error_without_its_content()
     {

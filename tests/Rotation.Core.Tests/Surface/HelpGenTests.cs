@@ -102,6 +102,32 @@ public sealed class HelpGenTests
     }
 
     [Fact]
+    public void A_parameter_required_in_one_set_only_is_required_there_only()
+    {
+        const string yaml = "```yaml\nType: String\nParameter Sets: {0}\nAliases:\n\nRequired: {1}\nPosition: {2}\nDefault value: None\nAccept pipeline input: True (ByPropertyName)\nAccept wildcard characters: False\n```\n";
+        var md = "# Get-Thing\n\n## SYNOPSIS\nGets.\n\n## SYNTAX\n\n### ByUri (Default)\n```\nGet-Thing -Uri <String>\n```\n\n### ByName\n```\nGet-Thing [-Uri <String>] -Name <String>\n```\n\n" +
+            "## PARAMETERS\n\n### -Uri\nThe address.\n\n" + string.Format(System.Globalization.CultureInfo.InvariantCulture, yaml, "ByUri", "True", "0") + "\n" +
+            string.Format(System.Globalization.CultureInfo.InvariantCulture, yaml, "ByName", "False", "Named") +
+            "\n### -Name\nThe name.\n\n" + string.Format(System.Globalization.CultureInfo.InvariantCulture, yaml, "ByName", "True", "Named");
+        var help = MarkdownHelpParser.Parse(md);
+        var uri = help.Parameters.Single(p => p.Name == "Uri");
+        Assert.Equal(["ByUri", "ByName"], uri.ParameterSets);
+        Assert.True(uri.RequiredIn("ByUri"));
+        Assert.False(uri.RequiredIn("ByName"));
+        Assert.Equal("The address.", uri.Description);
+
+        var maml = MamlWriter.Write([help]);
+        var items = maml.Descendants(Command + "syntaxItem").ToList();
+        Assert.Equal(2, items.Count);
+        string Required(XElement item, string name) =>
+            item.Elements(Command + "parameter").Single(p => p.Element(Maml + "name")!.Value == name).Attribute("required")!.Value;
+        Assert.Equal("true", Required(items[0], "Uri"));
+        Assert.Equal("false", Required(items[1], "Uri"));
+        Assert.Equal("true", Required(items[1], "Name"));
+        Assert.DoesNotContain(items[0].Elements(Command + "parameter"), p => p.Element(Maml + "name")!.Value == "Name");
+    }
+
+    [Fact]
     public void Parser_ignores_hash_lines_inside_code_fences()
     {
         const string md = "---\nexternal help file: Rotation.dll-Help.xml\nModule Name: Rotation\n---\n\n# Get-Thing\n\n## SYNOPSIS\nGets.\n\n" +

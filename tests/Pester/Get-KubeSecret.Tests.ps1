@@ -1,0 +1,72 @@
+BeforeAll {
+    . "$PSScriptRoot/TestHelpers.ps1"
+    # A kubeconfig whose only context points at a closed loopback port: nothing here may reach a cluster.
+    $script:KubeDir = Join-Path ([IO.Path]::GetTempPath()) ("rotation-kube-" + [guid]::NewGuid().ToString('N'))
+    New-Item -ItemType Directory -Path $script:KubeDir | Out-Null
+    $script:Kubeconfig = Join-Path $script:KubeDir 'config'
+    @"
+apiVersion: v1
+kind: Config
+current-context: offline
+clusters:
+- name: offline
+  cluster: {server: "http://127.0.0.1:9"}
+users:
+- name: offline
+  user: {}
+contexts:
+- name: offline
+  context: {cluster: offline, user: offline, namespace: default}
+"@ | Set-Content -Path $script:Kubeconfig
+    $script:OldKubeconfig = $env:KUBECONFIG
+    $env:KUBECONFIG = $script:Kubeconfig
+}
+
+AfterAll {
+    $env:KUBECONFIG = $script:OldKubeconfig
+    Remove-Item -Recurse -Force $script:KubeDir -ErrorAction SilentlyContinue
+}
+
+Describe 'Get-KubeSecret' {
+    Context 'Parameters' {
+        It 'has exactly the documented parameters' {
+            $common = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
+            $actual = (Get-Command Get-KubeSecret).Parameters.Keys | Where-Object { $_ -notin $common } | Sort-Object
+            $actual | Should -Be (@('Context', 'Namespace', 'Name', 'Key', 'AsPlainText') | Sort-Object)
+        }
+
+        It 'takes Context and Namespace from the pipeline by property name' {
+            foreach ($name in 'Context', 'Namespace') {
+                (Get-Command Get-KubeSecret).Parameters[$name].Attributes.Where({ $_ -is [System.Management.Automation.ParameterAttribute] }).ValueFromPipelineByPropertyName | Should -Contain $true
+            }
+        }
+
+        It 'has help with a synopsis and examples' {
+            $help = Get-Help Get-KubeSecret
+            $help.Synopsis | Should -Not -BeNullOrEmpty
+            @($help.Examples.Example).Count | Should -BeGreaterOrEqual 2
+        }
+    }
+
+    Context 'Errors' {
+        It 'reports a context that is not in the kubeconfig, naming the known ones' {
+            $err = $null
+            Get-KubeSecret -Context nope -Name db -ErrorVariable err -ErrorAction SilentlyContinue
+            $err | Should -Not -BeNullOrEmpty
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'KubeContextNotFound*'
+            $err[0].Exception.Message | Should -BeLike '*offline*'
+        }
+
+        It 'reports an unreachable API server as KubeUnreachable' {
+            $err = $null
+            Get-KubeSecret -Name db -ErrorVariable err -ErrorAction SilentlyContinue
+            $err[0].FullyQualifiedErrorId | Should -BeLike 'KubeUnreachable*'
+        }
+    }
+
+    Context 'Output' {
+        It 'declares KubeSecret as its output type' {
+            (Get-Command Get-KubeSecret).OutputType.Name | Should -Contain 'Rotation.Core.Kubernetes.KubeSecret'
+        }
+    }
+}
