@@ -5,7 +5,7 @@ using Rotation.Infrastructure;
 namespace Rotation.Commands;
 
 /// <summary>Rolls back the last switch: the previous key signs again while it is still Retiring; the newer key waits as Next.</summary>
-[Cmdlet(VerbsCommon.Undo, "JwtSigningKey", SupportsShouldProcess = true)]
+[Cmdlet(VerbsCommon.Undo, "JwtSigningKey", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
 [OutputType(typeof(JwtKeyRing))]
 public sealed class UndoJwtSigningKeyCommand : RotationCmdlet
 {

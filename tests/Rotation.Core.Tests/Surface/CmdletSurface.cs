@@ -78,7 +78,10 @@ public sealed class CmdletSurface
     {
         for (var t = Type; t is not null && t.Assembly == ModuleAssembly && t != typeof(Rotation.Infrastructure.RotationCmdlet); t = t.BaseType)
         {
-            if (IlCalls.AnyCall(t, m => m.Name == nameof(Cmdlet.ShouldProcess) && typeof(Cmdlet).IsAssignableFrom(m.DeclaringType)))
+            // ForceConfirmation.ShouldProcess is the module's one wrapper (-Force answers the prompt; -WhatIf and an
+            // explicit -Confirm still go to Cmdlet.ShouldProcess), so a call to it counts as a call to ShouldProcess.
+            if (IlCalls.AnyCall(t, m => m.Name == nameof(Cmdlet.ShouldProcess)
+                && (typeof(Cmdlet).IsAssignableFrom(m.DeclaringType) || m.DeclaringType == typeof(Rotation.Infrastructure.ForceConfirmation))))
             {
                 return true;
             }
