@@ -19,8 +19,8 @@ Describe 'Undo-JwtSigningKey' {
         $old = (Get-JwtKeyRing -Uri $uri).ActiveKid
         New-JwtSigningKey -Algorithm HS256 | Add-JwtSigningKey -Uri $uri | Out-Null
         Switch-JwtSigningKey -Uri $uri -PublishLead 0 | Out-Null
-        (Undo-JwtSigningKey -Uri $uri).ActiveKid | Should -Be $old
-        { Undo-JwtSigningKey -Uri $uri -ErrorAction Stop } | Should -Throw -ErrorId 'JwtNothingToUndo*'
+        (Undo-JwtSigningKey -Uri $uri -Confirm:$false).ActiveKid | Should -Be $old
+        { Undo-JwtSigningKey -Uri $uri -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'JwtNothingToUndo*'
     }
 
     It 'changes nothing with -WhatIf' {
