@@ -54,7 +54,7 @@ public sealed class JwtKeyRingManager
         var updated = JwtKeyLifecycle.Add(ring, key, _clock.GetUtcNow(), activate, Uri);
         var saved = await _store.SaveAsync(updated, $"JWT key ring: add {key.Kid}", cancellationToken).ConfigureAwait(false);
         var added = saved.Find(key.Kid)!;
-        Audit(activate ? "JwtKeyAddedActive" : "JwtKeyPublished", added, AuditReason.Routine);
+        Audit(activate ? "jwt.key_added_active" : "jwt.key_published", added, AuditReason.Routine);
         _log.Verbose($"Added the {added.Algorithm} key '{added.Kid}' to '{Uri}' as {added.Status}.");
         return added;
     }
@@ -65,10 +65,10 @@ public sealed class JwtKeyRingManager
         var ring = await _store.LoadAsync(cancellationToken).ConfigureAwait(false);
         var updated = JwtKeyLifecycle.Switch(ring, _clock.GetUtcNow(), publishLead ?? DefaultPublishLead, Uri);
         var saved = await _store.SaveAsync(updated, $"JWT key ring: switch to {updated.ActiveKid}", cancellationToken).ConfigureAwait(false);
-        Audit("JwtKeyActivated", saved.Active!, AuditReason.Routine);
+        Audit("jwt.key_activated", saved.Active!, AuditReason.Routine);
         if (saved.LastSwitch is { } s && saved.Find(s.FromKid) is { } old && ring.ActiveKid == old.Kid)
         {
-            Audit("JwtKeyRetiring", old, AuditReason.Routine);
+            Audit("jwt.key_retiring", old, AuditReason.Routine);
         }
         return saved;
     }
@@ -94,7 +94,7 @@ public sealed class JwtKeyRingManager
         var saved = await _store.SaveAsync(updated, $"JWT key ring: remove {string.Join(", ", removed.Select(k => k.Kid))}", cancellationToken).ConfigureAwait(false);
         foreach (var key in removed)
         {
-            Audit("JwtKeyRemoved", key, AuditReason.Routine);
+            Audit("jwt.key_removed", key, AuditReason.Routine);
         }
         return new JwtKeyRemovalResult { Ring = saved, Removed = removed.Select(k => saved.Find(k.Kid)!).ToList(), StillInGrace = inGrace };
     }
@@ -105,7 +105,7 @@ public sealed class JwtKeyRingManager
         var ring = await _store.LoadAsync(cancellationToken).ConfigureAwait(false);
         var updated = JwtKeyLifecycle.Undo(ring, Uri);
         var saved = await _store.SaveAsync(updated, $"JWT key ring: undo switch, {updated.ActiveKid} signs again", cancellationToken).ConfigureAwait(false);
-        Audit("JwtKeySwitchUndone", saved.Active!, AuditReason.Rollback);
+        Audit("jwt.switch_undone", saved.Active!, AuditReason.Rollback);
         return saved;
     }
 
@@ -124,10 +124,10 @@ public sealed class JwtKeyRingManager
             old => JwtKeyFactory.New(old.Algorithm, _clock, keySize: old.KeyType == JwtAlgorithmInfo.Rsa ? old.KeySize : null),
             _clock.GetUtcNow(), Uri);
         var saved = await _store.SaveAsync(updated, $"JWT key ring: emergency revocation of {kid}", cancellationToken).ConfigureAwait(false);
-        Audit("JwtKeyRevoked", revoked, AuditReason.Emergency);
+        Audit("jwt.key_revoked", revoked, AuditReason.Emergency);
         if (replacement is not null)
         {
-            Audit("JwtKeyAddedActive", replacement, AuditReason.Emergency);
+            Audit("jwt.key_added_active", replacement, AuditReason.Emergency);
         }
         return new JwtKeyRevocation
         {

@@ -173,7 +173,7 @@ public sealed partial class KubeOperations
             value = requestedAt.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
         }
         var patch = new JsonObject { ["metadata"] = new JsonObject { ["annotations"] = new JsonObject { [ForceSyncAnnotation] = value } } };
-        var patched = await AuditedAsync("ExternalSecretSyncRequested", $"k8s://{target.Context}/{target.Namespace}/externalsecret/{target.Name}",
+        var patched = await AuditedAsync("k8s.external_secret_sync_requested", $"k8s://{target.Context}/{target.Namespace}/externalsecret/{target.Name}",
             () => client.PatchAsync(target.Type, target.Namespace, target.Name, "application/merge-patch+json", patch, cancellationToken)).ConfigureAwait(false);
         Log.Verbose($"Requested a sync of externalsecret/{target.Name} in namespace '{target.Namespace}' ({ForceSyncAnnotation}={value}).");
         if (wait is null)
@@ -206,7 +206,7 @@ public sealed partial class KubeOperations
         var auditTarget = $"k8s://{target.Context}/{target.Namespace}/externalsecret/{target.Name}";
         if (failure is not null)
         {
-            WriteAudit("ExternalSecretSynced", auditTarget, false, null, failure);
+            WriteAudit("k8s.external_secret_synced", auditTarget, false, null, failure);
             throw new RotationException(RotationErrorIds.ExternalSecretSyncFailed, RotationErrorCategory.InvalidResult, $"k8s://{target.Context}/{target.Namespace}/{target.Name}",
                 $"External Secrets Operator could not sync externalsecret/{target.Name} in namespace '{target.Namespace}' of context '{target.Context}': {failure}. " +
                 "Check the SecretStore and the provider secret; the Kubernetes Secret still holds the last synced value.");
@@ -214,12 +214,12 @@ public sealed partial class KubeOperations
         if (!done)
         {
             var sync = ToSync(target, state, requestedAt, KubeExternalSecretSyncStatus.TimedOut, "no refresh after the request");
-            WriteAudit("ExternalSecretSynced", auditTarget, false, null, RotationErrorIds.ExternalSecretSyncTimedOut);
+            WriteAudit("k8s.external_secret_synced", auditTarget, false, null, RotationErrorIds.ExternalSecretSyncTimedOut);
             throw new RotationException(RotationErrorIds.ExternalSecretSyncTimedOut, RotationErrorCategory.OperationTimeout, $"k8s://{target.Context}/{target.Namespace}/{target.Name}",
                 $"externalsecret/{target.Name} in namespace '{target.Namespace}' of context '{target.Context}' did not refresh within {wait.Value} after {ForceSyncAnnotation}={value} " +
                 $"(status.refreshTime is still {sync.RefreshTime?.ToString("u", CultureInfo.InvariantCulture) ?? "unset"}). Check that External Secrets Operator is running and watching this namespace.");
         }
-        WriteAudit("ExternalSecretSynced", auditTarget, true, null, null);
+        WriteAudit("k8s.external_secret_synced", auditTarget, true, null, null);
         return ToSync(target, state, requestedAt, KubeExternalSecretSyncStatus.Synced, "synced");
     }
 

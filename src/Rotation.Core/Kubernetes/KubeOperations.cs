@@ -163,7 +163,7 @@ public sealed partial class KubeOperations : IDisposable
             doc.Annotations()[KubeSecretDocument.ChangedAtAnnotation] = client.Clock.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
             return obj;
         }
-        return await AuditedAsync("KubeSecretWritten", target, async () =>
+        return await AuditedAsync("k8s.secret_written", target, async () =>
         {
             JsonObject? written;
             if (write.ExpectedResourceVersion is not null)

@@ -124,7 +124,7 @@ public sealed partial class KubeOperations
                 },
             },
         };
-        var updated = await AuditedAsync("KubeWorkloadRestarted", $"k8s://{target.Context}/{target.Namespace}/{target.Workload}",
+        var updated = await AuditedAsync("k8s.workload_restarted", $"k8s://{target.Context}/{target.Namespace}/{target.Workload}",
             () => client.PatchAsync(target.Type, target.Namespace, target.Name, "application/strategic-merge-patch+json", patch, cancellationToken)).ConfigureAwait(false);
         Log.Verbose($"Restarted {target} (restartedAt {stamp}).");
         var state = KubeRolloutEvaluator.Evaluate(target.Type, updated);
@@ -158,12 +158,12 @@ public sealed partial class KubeOperations
         if (done && state.Done)
         {
             Log.Verbose($"{workload} in namespace '{ns}': {state.Message}");
-            WriteAudit("KubeRolloutVerified", auditTarget, true, null, null);
+            WriteAudit("k8s.rollout_verified", auditTarget, true, null, null);
             return ToRollout(client.Context, ns, type, last, state, KubeRolloutStatus.Complete, [], [], null);
         }
         var stuck = await StuckPodsAsync(client, ns, last, cancellationToken).ConfigureAwait(false);
         var result = ToRollout(client.Context, ns, type, last, state, state.Failed ? KubeRolloutStatus.Failed : KubeRolloutStatus.TimedOut, stuck, [], null);
-        WriteAudit("KubeRolloutVerified", auditTarget, false, null, RolloutError(result, timeout).Message);
+        WriteAudit("k8s.rollout_verified", auditTarget, false, null, RolloutError(result, timeout).Message);
         return result;
     }
 

@@ -101,7 +101,7 @@ public sealed class JwtKeyRingFileStoreTests
         var secrets = new List<string> { a.Material!.HmacSecret!, Convert.ToBase64String(b.Material!.Pkcs8!)[..60] };
         secrets.AddRange(JwtKeyMaterialTests.Secrets(ring));
         var captured = LeakAssert.FilesUnder(state.Path).ToList();
-        Assert.Contains(captured, c => c.Text.Contains("JwtKeyRevoked", StringComparison.Ordinal));
+        Assert.Contains(captured, c => c.Text.Contains("jwt.key_revoked", StringComparison.Ordinal));
         captured.Add(("revocation", revocation.ToString()));
         captured.Add(("ring", ring.ToString()));
         LeakAssert.NoneOf(secrets, captured);

@@ -238,7 +238,7 @@ public sealed class JwtKeyRingLifecycleTests
         Assert.Equal(old.Kid, ring.ActiveKid);
         Assert.Equal(next.Kid, ring.NextKid);
         Assert.Empty(ring.Retiring);
-        Assert.Contains(f.Audit.Records, r => r.Event == "JwtKeySwitchUndone" && r.Reason == Rotation.Core.Audit.AuditReason.Rollback);
+        Assert.Contains(f.Audit.Records, r => r.Event == "jwt.switch_undone" && r.Reason == Rotation.Core.Audit.AuditReason.Rollback);
         await AssertRefused(f, RotationErrorIds.JwtNothingToUndo, () => f.Manager.UndoSwitchAsync());
         // Once the old key is removed there is nothing to roll back to.
         await f.Manager.SwitchAsync(TimeSpan.Zero);
@@ -261,7 +261,7 @@ public sealed class JwtKeyRingLifecycleTests
         var result = await f.Test(token);
         Assert.False(result.IsValid);
         Assert.Contains("revoked", result.Reason, StringComparison.Ordinal);
-        Assert.Contains(f.Audit.Records, r => r.Event == "JwtKeyRevoked" && r.Reason == Rotation.Core.Audit.AuditReason.Emergency && r.Fingerprint == compromised.Fingerprint);
+        Assert.Contains(f.Audit.Records, r => r.Event == "jwt.key_revoked" && r.Reason == Rotation.Core.Audit.AuditReason.Emergency && r.Fingerprint == compromised.Fingerprint);
         var tomb = revocation.Ring.Find(compromised.Kid)!;
         Assert.False(tomb.HasMaterial);
         Assert.True(tomb.Revoked);
@@ -300,7 +300,7 @@ public sealed class JwtKeyRingLifecycleTests
         await f.Manager.SwitchAsync(TimeSpan.Zero);
         f.Clock.Advance(TimeSpan.FromDays(2));
         await f.Manager.RemoveRetiredAsync(TokenLifetime);
-        Assert.Equal(["JwtKeyAddedActive", "JwtKeyPublished", "JwtKeyActivated", "JwtKeyRetiring", "JwtKeyRemoved"], f.Audit.Records.Select(r => r.Event));
+        Assert.Equal(["jwt.key_added_active", "jwt.key_published", "jwt.key_activated", "jwt.key_retiring", "jwt.key_removed"], f.Audit.Records.Select(r => r.Event));
         Assert.All(f.Audit.Records, r => Assert.Equal(JwtKeyRingManager.CredentialType, r.CredentialType));
         Assert.Equal([a.Fingerprint, b.Fingerprint, b.Fingerprint, a.Fingerprint, a.Fingerprint], f.Audit.Records.Select(r => r.Fingerprint));
         Assert.Contains(b.Kid, f.Audit.Records[1].Target, StringComparison.Ordinal);

@@ -34,7 +34,7 @@ public sealed class KubeAuditTests
         kit.Server.ForbiddenNamespaces["default"] = true;
         await Assert.ThrowsAsync<RotationException>(() => ops.SetSecretAsync(new KubeSecretWrite { Name = "db", Data = new Dictionary<string, byte[]> { ["password"] = "x"u8.ToArray() } }));
 
-        Assert.Equal(["KubeSecretWritten", "KubeWorkloadRestarted", "KubeRolloutVerified", "KubeSecretWritten"], audit.Records.Select(r => r.Event));
+        Assert.Equal(["k8s.secret_written", "k8s.workload_restarted", "k8s.rollout_verified", "k8s.secret_written"], audit.Records.Select(r => r.Event));
         Assert.Equal(written.Fingerprint, audit.Records[0].Fingerprint);
         Assert.Equal("k8s://fake/default/deployment/api", audit.Records[1].Target);
         Assert.All(audit.Records.Take(3), r => Assert.True(r.Success));
