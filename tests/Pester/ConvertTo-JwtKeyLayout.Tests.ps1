@@ -20,12 +20,16 @@ Describe 'ConvertTo-JwtKeyLayout' {
         Switch-JwtSigningKey -Uri $uri -PublishLead 0 | Out-Null
         $layout = ConvertTo-JwtKeyLayout -Uri $uri -Layout CurrentAndOld
         $layout.FieldNames | Sort-Object | Should -Be @('JWT_SECRET', 'JWT_SECRET_OLD')
-        ($layout | Out-String) | Should -Not -Match ([regex]::Escape($layout.Fields['JWT_SECRET']))
-        ($layout | Format-List | Out-String) | Should -Not -Match ([regex]::Escape($layout.Fields['JWT_SECRET']))
+        $layout.Fields['JWT_SECRET'] | Should -BeOfType [securestring]
+        $secret = [System.Net.NetworkCredential]::new('', $layout.Fields['JWT_SECRET']).Password
+        ($layout | Out-String) | Should -Not -Match ([regex]::Escape($secret))
+        ($layout | Format-List | Out-String) | Should -Not -Match ([regex]::Escape($secret))
+        ($layout | Format-List * | Out-String) | Should -Not -Match ([regex]::Escape($secret))
+        ($layout.Fields | Out-String) | Should -Not -Match ([regex]::Escape($secret))
         ($layout | Format-List | Out-String) | Should -Match 'JWT_SECRET_OLD'
         $target = "file://$TestDrive/app.json#jwt-secret"
         $layout | Set-RotationSecret -Uri $target -Shape Json
-        (Get-RotationSecret -Uri "$target#JWT_SECRET" -AsPlainText) | Should -Be $layout.Fields['JWT_SECRET']
+        (Get-RotationSecret -Uri "$target#JWT_SECRET" -AsPlainText) | Should -Be $secret
     }
 
     It 'writes PEM files with -Path, and nothing with -WhatIf' {

@@ -37,16 +37,26 @@ public sealed class JwtKeyLayout
 
     public string? ActiveKid { get; init; }
 
-    public required IDictionary<string, string> Fields { get; init; }
+    /// <summary>The field map in plain text, for the core only (stores, PEM files, tests).</summary>
+    internal IDictionary<string, string> PlainFields { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
-    public IReadOnlyList<string> FieldNames => Fields.Keys.ToList();
+    /// <summary>
+    /// The field map as PowerShell sees it: every value a SecureString, so neither <c>$layout.Fields</c> nor
+    /// <c>Format-List *</c> shows a secret. Set-RotationSecret -Fields accepts SecureString values.
+    /// </summary>
+    public IDictionary<string, System.Security.SecureString> Fields =>
+        _fields ??= PlainFields.ToDictionary(p => p.Key, p => Secrets.SecureStrings.FromPlainText(p.Value), StringComparer.Ordinal);
+
+    private IDictionary<string, System.Security.SecureString>? _fields;
+
+    public IReadOnlyList<string> FieldNames => PlainFields.Keys.ToList();
 
     /// <summary>The folder the PemFiles layout was written to, if any.</summary>
     public string? Path { get; init; }
 
     public IReadOnlyList<string> Files { get; init; } = [];
 
-    public override string ToString() => $"{Layout}: {string.Join(", ", Fields.Keys)}";
+    public override string ToString() => $"{Layout}: {string.Join(", ", PlainFields.Keys)}";
 }
 
 public static partial class JwtKeyLayouts
@@ -66,7 +76,7 @@ public static partial class JwtKeyLayouts
         var target = ring.Uri ?? "key ring";
         if (layout == JwtKeyLayoutKind.Jwks)
         {
-            return new JwtKeyLayout { Layout = layout, RingUri = ring.Uri, ActiveKid = ring.ActiveKid, Fields = Map((JwksFile, Jwks.Export(ring).Json)) };
+            return new JwtKeyLayout { Layout = layout, RingUri = ring.Uri, ActiveKid = ring.ActiveKid, PlainFields = Map((JwksFile, Jwks.Export(ring).Json)) };
         }
         var active = ring.Active ?? throw Errors.Errors.NotFound(RotationErrorIds.JwtKeyNotFound, target,
             $"The key ring '{target}' has no Active key to render; activate one first (Switch-JwtSigningKey, or Add-JwtSigningKey -Activate for a new ring).");
@@ -78,7 +88,7 @@ public static partial class JwtKeyLayouts
             JwtKeyLayoutKind.PemFiles => PemFiles(ring, active, target),
             _ => throw Errors.Errors.InvalidArgument(target, $"Unknown layout '{layout}'."),
         };
-        return new JwtKeyLayout { Layout = layout, RingUri = ring.Uri, ActiveKid = active.Kid, Fields = fields };
+        return new JwtKeyLayout { Layout = layout, RingUri = ring.Uri, ActiveKid = active.Kid, PlainFields = fields };
     }
 
     /// <summary>
@@ -97,17 +107,17 @@ public static partial class JwtKeyLayouts
         {
             Directory.CreateDirectory(folder);
             var written = new List<string>();
-            foreach (var (name, pem) in layout.Fields)
+            foreach (var (name, pem) in layout.PlainFields)
             {
                 var path = System.IO.Path.Combine(folder, name);
                 WriteAtomically(path, pem, name.StartsWith("private-", StringComparison.Ordinal));
                 written.Add(path);
             }
-            foreach (var stale in Directory.EnumerateFiles(folder).Where(f => PemFileName().IsMatch(System.IO.Path.GetFileName(f)) && !layout.Fields.ContainsKey(System.IO.Path.GetFileName(f))))
+            foreach (var stale in Directory.EnumerateFiles(folder).Where(f => PemFileName().IsMatch(System.IO.Path.GetFileName(f)) && !layout.PlainFields.ContainsKey(System.IO.Path.GetFileName(f))))
             {
                 File.Delete(stale);
             }
-            return new JwtKeyLayout { Layout = layout.Layout, RingUri = layout.RingUri, ActiveKid = layout.ActiveKid, Fields = layout.Fields, Path = System.IO.Path.GetFullPath(folder), Files = written };
+            return new JwtKeyLayout { Layout = layout.Layout, RingUri = layout.RingUri, ActiveKid = layout.ActiveKid, PlainFields = layout.PlainFields, Path = System.IO.Path.GetFullPath(folder), Files = written };
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -79,7 +79,8 @@ public sealed class JwtCmdletSurfaceTests
     public void The_layout_binds_Fields_to_set_rotation_secret_and_never_its_ring_as_Uri()
     {
         var fields = typeof(JwtKeyLayout).GetProperty("Fields")!;
-        Assert.Equal(typeof(IDictionary<string, string>), fields.PropertyType);
+        // SecureString values: the layout never shows a secret, even to $layout.Fields or Format-List *.
+        Assert.Equal(typeof(IDictionary<string, System.Security.SecureString>), fields.PropertyType);
         Assert.Null(typeof(JwtKeyLayout).GetProperty("Uri"));
         Assert.Null(typeof(JwtKeyLayout).GetProperty("Value"));
     }

@@ -22,15 +22,15 @@ public sealed class JwtKeyLayoutTests
     {
         var (f, old, next) = await SwitchedRing(JwtAlgorithm.HS256);
         var layout = JwtKeyLayouts.Render(await f.Manager.GetAsync(), JwtKeyLayoutKind.CurrentAndOld);
-        Assert.Equal(["JWT_SECRET", "JWT_SECRET_OLD"], layout.Fields.Keys.Order());
+        Assert.Equal(["JWT_SECRET", "JWT_SECRET_OLD"], layout.PlainFields.Keys.Order());
         // Set-RotationSecret -Fields is a non-generic IDictionary: the layout's map must bind to it.
         Assert.IsAssignableFrom<System.Collections.IDictionary>(layout.Fields);
-        Assert.Equal(next.Material!.HmacSecret, layout.Fields["JWT_SECRET"]);
-        Assert.Equal(old.Material!.HmacSecret, layout.Fields["JWT_SECRET_OLD"]);
+        Assert.Equal(next.Material!.HmacSecret, layout.PlainFields["JWT_SECRET"]);
+        Assert.Equal(old.Material!.HmacSecret, layout.PlainFields["JWT_SECRET_OLD"]);
         // A fresh ring has no old key: the field is absent, never an empty (forgeable) secret.
         var g = new RingFixture();
         await g.Manager.AddAsync(g.NewKey(JwtAlgorithm.HS256), activate: true);
-        Assert.Equal(["JWT_SECRET"], JwtKeyLayouts.Render(await g.Manager.GetAsync(), JwtKeyLayoutKind.CurrentAndOld).Fields.Keys);
+        Assert.Equal(["JWT_SECRET"], JwtKeyLayouts.Render(await g.Manager.GetAsync(), JwtKeyLayoutKind.CurrentAndOld).PlainFields.Keys);
     }
 
     [Fact]
@@ -41,7 +41,7 @@ public sealed class JwtKeyLayoutTests
         // What Set-RotationSecret -Shape Json does with the Fields it bound by property name.
         var value = Rotation.Core.Stores.SecretShaper.Shape(Rotation.Core.Stores.SecretShape.Json,
             new Rotation.Core.Stores.SecretShapeInput { Fields = (System.Collections.IDictionary)layout.Fields }, "file:///tmp/app.json#jwt-secret");
-        Assert.Equal(layout.Fields.OrderBy(p => p.Key, StringComparer.Ordinal), value.Fields.OrderBy(p => p.Key, StringComparer.Ordinal));
+        Assert.Equal(layout.PlainFields.OrderBy(p => p.Key, StringComparer.Ordinal), value.Fields.OrderBy(p => p.Key, StringComparer.Ordinal));
     }
 
     [Fact]
@@ -51,17 +51,17 @@ public sealed class JwtKeyLayoutTests
         var a = await f.Manager.AddAsync(f.NewKey(JwtAlgorithm.HS512), activate: true);
         var b = await f.Manager.AddAsync(f.NewKey(JwtAlgorithm.HS512));
         var before = JwtKeyLayouts.Render(await f.Manager.GetAsync(), JwtKeyLayoutKind.CurrentNewDate, TimeSpan.FromHours(1));
-        Assert.Equal(a.Material!.HmacSecret, before.Fields["JWT_SECRET_CURRENT"]);
-        Assert.Equal(b.Material!.HmacSecret, before.Fields["JWT_SECRET_NEW"]);
-        var date = DateTimeOffset.Parse(before.Fields["JWT_SECRET_ROTATION_DATE"], CultureInfo.InvariantCulture);
+        Assert.Equal(a.Material!.HmacSecret, before.PlainFields["JWT_SECRET_CURRENT"]);
+        Assert.Equal(b.Material!.HmacSecret, before.PlainFields["JWT_SECRET_NEW"]);
+        var date = DateTimeOffset.Parse(before.PlainFields["JWT_SECRET_ROTATION_DATE"], CultureInfo.InvariantCulture);
         Assert.Equal(b.PublishedAt!.Value + TimeSpan.FromHours(1), date);
-        Assert.EndsWith("Z", before.Fields["JWT_SECRET_ROTATION_DATE"], StringComparison.Ordinal);
+        Assert.EndsWith("Z", before.PlainFields["JWT_SECRET_ROTATION_DATE"], StringComparison.Ordinal);
         f.Clock.Advance(TimeSpan.FromHours(1));
         await f.Manager.SwitchAsync();
         var after = JwtKeyLayouts.Render(await f.Manager.GetAsync(), JwtKeyLayoutKind.CurrentNewDate);
-        Assert.Equal(a.Material.HmacSecret, after.Fields["JWT_SECRET_CURRENT"]);
-        Assert.Equal(b.Material.HmacSecret, after.Fields["JWT_SECRET_NEW"]);
-        Assert.True(DateTimeOffset.Parse(after.Fields["JWT_SECRET_ROTATION_DATE"], CultureInfo.InvariantCulture) <= f.Clock.GetUtcNow());
+        Assert.Equal(a.Material.HmacSecret, after.PlainFields["JWT_SECRET_CURRENT"]);
+        Assert.Equal(b.Material.HmacSecret, after.PlainFields["JWT_SECRET_NEW"]);
+        Assert.True(DateTimeOffset.Parse(after.PlainFields["JWT_SECRET_ROTATION_DATE"], CultureInfo.InvariantCulture) <= f.Clock.GetUtcNow());
     }
 
     [Fact]
@@ -69,15 +69,15 @@ public sealed class JwtKeyLayoutTests
     {
         var (f, old, next) = await SwitchedRing(JwtAlgorithm.HS256);
         var layout = JwtKeyLayouts.Render(await f.Manager.GetAsync(), JwtKeyLayoutKind.VersionedWithActive);
-        Assert.Equal(old.Material!.HmacSecret, layout.Fields["jwt-secret-v1"]);
-        Assert.Equal(next.Material!.HmacSecret, layout.Fields["jwt-secret-v2"]);
-        Assert.Equal("jwt-secret-v2", layout.Fields["active-key"]);
+        Assert.Equal(old.Material!.HmacSecret, layout.PlainFields["jwt-secret-v1"]);
+        Assert.Equal(next.Material!.HmacSecret, layout.PlainFields["jwt-secret-v2"]);
+        Assert.Equal("jwt-secret-v2", layout.PlainFields["active-key"]);
         f.Clock.Advance(TimeSpan.FromDays(3));
         await f.Manager.RemoveRetiredAsync(TimeSpan.FromDays(1));
         var third = await f.Manager.AddAsync(f.NewKey(JwtAlgorithm.HS256));
         var later = JwtKeyLayouts.Render(await f.Manager.GetAsync(), JwtKeyLayoutKind.VersionedWithActive);
-        Assert.Equal(["active-key", "jwt-secret-v2", "jwt-secret-v3"], later.Fields.Keys.Order(StringComparer.Ordinal));
-        Assert.Equal(third.Material!.HmacSecret, later.Fields["jwt-secret-v3"]);
+        Assert.Equal(["active-key", "jwt-secret-v2", "jwt-secret-v3"], later.PlainFields.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(third.Material!.HmacSecret, later.PlainFields["jwt-secret-v3"]);
     }
 
     [Fact]
@@ -89,7 +89,7 @@ public sealed class JwtKeyLayoutTests
         File.WriteAllText(dir.File("public-09-stale.pem"), "old");
         File.WriteAllText(dir.File("unrelated.txt"), "keep");
         var layout = JwtKeyLayouts.WritePemFiles(JwtKeyLayouts.Render(await f.Manager.GetAsync(), JwtKeyLayoutKind.PemFiles), dir.Path);
-        Assert.Equal([$"private-{next.Kid}.pem", $"public-01-{third.Kid}.pem", $"public-02-{next.Kid}.pem", $"public-03-{old.Kid}.pem"], layout.Fields.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal([$"private-{next.Kid}.pem", $"public-01-{third.Kid}.pem", $"public-02-{next.Kid}.pem", $"public-03-{old.Kid}.pem"], layout.PlainFields.Keys.Order(StringComparer.Ordinal));
         Assert.False(File.Exists(dir.File("public-09-stale.pem")));
         Assert.True(File.Exists(dir.File("unrelated.txt")));
         if (!OperatingSystem.IsWindows())
@@ -116,7 +116,7 @@ public sealed class JwtKeyLayoutTests
     {
         var (f, _, _) = await SwitchedRing(JwtAlgorithm.RS256);
         var layout = JwtKeyLayouts.Render(await f.Manager.GetAsync(), JwtKeyLayoutKind.Jwks);
-        Assert.Equal(["jwks.json"], layout.Fields.Keys);
+        Assert.Equal(["jwks.json"], layout.PlainFields.Keys);
         Assert.Equal(RotationErrorIds.JwtKeyNotFound, Assert.Throws<RotationException>(() => JwtKeyLayouts.Render(new JwtKeyRing { Uri = "x" }, JwtKeyLayoutKind.CurrentAndOld)).ErrorId);
     }
 
@@ -125,8 +125,8 @@ public sealed class JwtKeyLayoutTests
     {
         var (f, _, _) = await SwitchedRing(JwtAlgorithm.RS256);
         var layout = JwtKeyLayouts.Render(await f.Manager.GetAsync(), JwtKeyLayoutKind.CurrentAndOld);
-        Assert.StartsWith("-----BEGIN PRIVATE KEY-----", layout.Fields["JWT_SECRET"], StringComparison.Ordinal);
-        Assert.StartsWith("-----BEGIN PUBLIC KEY-----", layout.Fields["JWT_SECRET_OLD"], StringComparison.Ordinal);
+        Assert.StartsWith("-----BEGIN PRIVATE KEY-----", layout.PlainFields["JWT_SECRET"], StringComparison.Ordinal);
+        Assert.StartsWith("-----BEGIN PUBLIC KEY-----", layout.PlainFields["JWT_SECRET_OLD"], StringComparison.Ordinal);
     }
 
     [Fact]

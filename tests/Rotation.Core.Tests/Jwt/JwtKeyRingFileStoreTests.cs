@@ -31,7 +31,7 @@ public sealed class JwtKeyRingFileStoreTests
         var ring = await manager.SwitchAsync(TimeSpan.Zero);
         Assert.Equal(second.Kid, ring.ActiveKid);
         var layout = JwtKeyLayouts.Render(ring, JwtKeyLayoutKind.CurrentAndOld);
-        Assert.Equal(first.Material!.HmacSecret, layout.Fields["JWT_SECRET_OLD"]);
+        Assert.Equal(first.Material!.HmacSecret, layout.PlainFields["JWT_SECRET_OLD"]);
 
         version = ring.VersionId;
         var grace = await Assert.ThrowsAsync<RotationException>(() => manager.RemoveRetiredAsync(TimeSpan.FromDays(1)));
