@@ -5,12 +5,8 @@ BeforeDiscovery {
 
 BeforeAll {
     . "$PSScriptRoot/TestHelpers.ps1"
-    $script:HasRedis = [bool]$env:ROTATION_TEST_REDIS_ENDPOINT
-    if ($script:HasRedis) {
-        $script:Endpoint = $env:ROTATION_TEST_REDIS_ENDPOINT
-        $script:Admin = [pscredential]::new($env:ROTATION_TEST_REDIS_ADMIN_USER,
-            (ConvertTo-SecureString $env:ROTATION_TEST_REDIS_ADMIN_PASSWORD -AsPlainText -Force))
-    }
+    . "$PSScriptRoot/_RedisPesterHelpers.ps1"
+    Initialize-RedisTestServer
 }
 
 Describe 'Get-RedisUserClient' {

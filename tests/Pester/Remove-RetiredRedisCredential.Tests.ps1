@@ -5,30 +5,8 @@ BeforeDiscovery {
 
 BeforeAll {
     . "$PSScriptRoot/TestHelpers.ps1"
-    $script:HasRedis = [bool]$env:ROTATION_TEST_REDIS_ENDPOINT
-    if ($script:HasRedis) {
-        $script:Endpoint = $env:ROTATION_TEST_REDIS_ENDPOINT
-        $script:Admin = [pscredential]::new($env:ROTATION_TEST_REDIS_ADMIN_USER,
-            (ConvertTo-SecureString $env:ROTATION_TEST_REDIS_ADMIN_PASSWORD -AsPlainText -Force))
-    }
-    function script:New-TestRedisUser([string] $Name) {
-        $password = -join ((48..57) + (65..90) + (97..122) | Get-Random -Count 24 | ForEach-Object { [char]$_ })
-        $host_, $port = $script:Endpoint -split ':'
-        # The admin password goes through REDISCLI_AUTH, not the command line (visible to every process).
-        $env:REDISCLI_AUTH = $script:Admin.GetNetworkCredential().Password
-        & redis-cli -h $host_ -p $port --user $script:Admin.UserName `
-            ACL SETUSER $Name reset on ">$password" '~app:*' '-@all' '+get' '+ping' | Out-Null
-        Remove-Item Env:REDISCLI_AUTH
-        [pscredential]::new($Name, (ConvertTo-SecureString $password -AsPlainText -Force))
-    }
-    function script:Remove-TestRedisUser([string] $Name) {
-        $host_, $port = $script:Endpoint -split ':'
-        # The admin password goes through REDISCLI_AUTH, not the command line (visible to every process).
-        $env:REDISCLI_AUTH = $script:Admin.GetNetworkCredential().Password
-        & redis-cli -h $host_ -p $port --user $script:Admin.UserName `
-            ACL DELUSER $Name "$($Name)_v2" | Out-Null
-        Remove-Item Env:REDISCLI_AUTH
-    }
+    . "$PSScriptRoot/_RedisPesterHelpers.ps1"
+    Initialize-RedisTestServer
 }
 
 Describe 'Remove-RetiredRedisCredential' {
