@@ -132,7 +132,7 @@ public sealed partial class KubeOperations : IDisposable
             var doc = KubeSecretDocument.From(obj);
             if (doc.Stages.Pending is { } pending && doc.PendingFields is not null)
             {
-                throw Errors.Errors.InProgress(target, pending.RunId ?? "(unknown run)");
+                throw StoreErrors.InProgress(target, pending.RunId);
             }
             var data = obj["data"] as JsonObject ?? new JsonObject();
             if (!write.Merge)

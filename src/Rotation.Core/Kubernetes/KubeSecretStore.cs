@@ -122,7 +122,7 @@ public sealed class KubeSecretStore : ISecretStore, IDisposable
                 }
                 if (doc.Stages.Pending is { } held && doc.PendingFields is not null && !string.Equals(held.RunId, options.RunId, StringComparison.Ordinal))
                 {
-                    throw Errors.Errors.InProgress(Uri.Original, held.RunId ?? "(unknown run)");
+                    throw StoreErrors.InProgress(Uri.Original, held.RunId);
                 }
                 // A second key of the same run builds on that run's pending document; otherwise on Current.
                 var baseFields = doc.PendingFields is not null && doc.Stages.Pending is not null ? doc.PendingFields : doc.Plain;
@@ -136,7 +136,7 @@ public sealed class KubeSecretStore : ISecretStore, IDisposable
 
             if (doc.Stages.Pending is { } pending && doc.PendingFields is not null)
             {
-                throw Errors.Errors.InProgress(Uri.Original, pending.RunId ?? "(unknown run)");
+                throw StoreErrors.InProgress(Uri.Original, pending.RunId);
             }
             if (token is not null && doc.CurrentInfo?.Version == token)
             {

@@ -109,7 +109,7 @@ public sealed partial class DbUserRotationRunbook : IRunbook
         var description = await store.DescribeAsync(ct).ConfigureAwait(false);
         if (description.HasPending && description.PendingRunId != s.Context.Run.RunId)
         {
-            throw Errors.Errors.InProgress(store.Uri.Original, description.PendingRunId ?? "unknown");
+            throw StoreErrors.InProgress(store.Uri.Original, description.PendingRunId);
         }
         var inUse = s.User;
         if (description.Versions.Any(v => v.Stages.Contains(SecretStage.Current)))
